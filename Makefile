@@ -1,0 +1,93 @@
+# aphex.platform developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+REQUIREMENTS_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
+COLLECTION_LINK := .collections/ansible_collections/aphex/platform
+CLUSTER_DIR := .cluster
+RESULTS := build/test-results
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# ----------------------------------------------------------------- setup
+.PHONY: setup
+setup: $(REQUIREMENTS_STAMP) $(COLLECTION_LINK) ## virtualenv with the pinned toolchain (a no-op when current)
+
+$(REQUIREMENTS_STAMP): requirements.txt requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+# ------------------------------------------------------ test infrastructure
+.PHONY: controlplane
+controlplane: ## build (or reuse) etcd, kube-apiserver, kube-controller-manager, kubectl
+	bash tests/controlplane/build.sh >/dev/null
+
+.PHONY: cluster-up
+cluster-up: setup ## start the local control plane in .cluster/ (a no-op when up)
+	$(BIN)/python -m tests.controlplane up --state-dir $(CLUSTER_DIR)
+
+.PHONY: cluster-down
+cluster-down: ## stop exactly what cluster-up started
+	@if test -x $(BIN)/python; then $(BIN)/python -m tests.controlplane down --state-dir $(CLUSTER_DIR); \
+	else python3 -m tests.controlplane down --state-dir $(CLUSTER_DIR); fi
+
+.PHONY: cluster-status
+cluster-status: ## say whether the local control plane is up
+	@$(BIN)/python -m tests.controlplane status --state-dir $(CLUSTER_DIR)
+
+.PHONY: test-image
+test-image: ## build the Debian bookworm molecule image (reused when present)
+	bash tests/images/build-test-image.sh
+
+.PHONY: demo
+demo: setup cluster-up ## bring up the local control plane and show what runs
+	@bash tests/demo.sh $(CLUSTER_DIR)
+
+# ------------------------------------------------------------------- tests
+.PHONY: test
+test: setup controlplane test-image ## lint, sanity, unit, integration, molecule; prints the counts
+	bash tests/run-all.sh
+
+.PHONY: lint
+lint: setup ## ansible-lint (production profile)
+	$(BIN)/ansible-lint --profile production
+
+.PHONY: sanity
+sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/aphex/platform
+	bash tests/sanity.sh
+
+.PHONY: unit
+unit: setup ## unit tests
+	$(BIN)/python -m pytest tests/unit
+
+.PHONY: integration
+integration: setup controlplane ## integration tests on a fresh control plane
+	$(BIN)/python -m pytest tests/integration
+
+.PHONY: molecule
+molecule: setup test-image ## every molecule scenario on the local Docker image
+	bash tests/molecule.sh
+
+.PHONY: build
+build: setup ## build the collection tarball into build/
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+.PHONY: clean
+clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go caches)
+	rm -rf build tests/output .pytest_cache $(CLUSTER_DIR)

@@ -1,0 +1,51 @@
+"""Run ansible-playbook from tests the way a user does, and read its recap."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: str
+    stats: dict
+
+    def host_stats(self, host: str = "localhost") -> dict:
+        return self.stats.get(host, {})
+
+    @property
+    def changed(self) -> int:
+        return sum(host.get("changed", 0) for host in self.stats.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.stats.values())
+
+
+def run_playbook(playbook: Path, *args: str, kubeconfig: Path | None = None, extra_env=None) -> PlaybookRun:
+    """Run a playbook with the json callback so the recap can be asserted on exactly."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_NOCOLOR": "1",
+    })
+    if kubeconfig is not None:
+        env["K8S_AUTH_KUBECONFIG"] = str(kubeconfig)
+    env.update(extra_env or {})
+    ansible_playbook = Path(sys.executable).parent / "ansible-playbook"
+    result = subprocess.run([str(ansible_playbook), str(playbook), *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    # The json callback prints one document at the end; warnings may come before it.
+    document = re.search(r"^\{$.*", result.stdout, re.M | re.S)
+    stats = json.loads(document.group(0))["stats"] if document else {}
+    return PlaybookRun(result.returncode, result.stdout, stats)

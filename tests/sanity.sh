@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# ansible-test needs the collection at .../ansible_collections/aphex/platform;
+# copy the files git knows of (tracked and new, never ignored ones) there and
+# run the sanity tests in ansible-test's own virtualenvs with Python 3.11.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$repo/build/sanity"
+dest="$root/ansible_collections/aphex/platform"
+# ansible-test bootstraps pip in its virtualenvs with a script from a host that
+# is not reachable here; give it the local stand-in under the name it looks for.
+pip_version="$(python - <<'PY'
+import inspect, re
+from ansible_test._internal import python_requirements
+print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages)).group(1))
+PY
+)"
+mkdir -p "$HOME/.ansible/test/cache"
+cp "$repo/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+rm -rf "$root"
+mkdir -p "$dest"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} find {} -maxdepth 0 -type f -print0 \
+  | tar --null -T - -cf -) | tar -C "$dest" -xf -
+cd "$dest"
+# ansible-test lists files with git; this copy lives in an ignored folder of the
+# checkout, so it gets a repository of its own.
+git init -q && git add -A
+exec ansible-test sanity --venv --python 3.11 --color no "$@"
