@@ -64,8 +64,9 @@ test: setup controlplane test-image ## lint, sanity, unit, integration, molecule
 	bash tests/run-all.sh
 
 .PHONY: lint
-lint: setup ## ansible-lint (production profile)
+lint: setup ## ansible-lint (production profile) and the changelog fragments
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
 
 .PHONY: sanity
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/aphex/platform

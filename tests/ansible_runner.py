@@ -16,7 +16,16 @@ REPO = Path(__file__).resolve().parent.parent
 class PlaybookRun:
     returncode: int
     output: str
-    stats: dict
+    document: dict
+
+    @property
+    def stats(self) -> dict:
+        return self.document.get("stats", {})
+
+    def task_results(self, task_name: str, host: str) -> list[dict]:
+        """Every result of the named task for host, in play order."""
+        return [task["hosts"][host] for play in self.document.get("plays", []) for task in play["tasks"]
+                if task["task"]["name"] == task_name and host in task["hosts"]]
 
     def host_stats(self, host: str = "localhost") -> dict:
         return self.stats.get(host, {})
@@ -47,5 +56,4 @@ def run_playbook(playbook: Path, *args: str, kubeconfig: Path | None = None, ext
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     # The json callback prints one document at the end; warnings may come before it.
     document = re.search(r"^\{$.*", result.stdout, re.M | re.S)
-    stats = json.loads(document.group(0))["stats"] if document else {}
-    return PlaybookRun(result.returncode, result.stdout, stats)
+    return PlaybookRun(result.returncode, result.stdout, json.loads(document.group(0)) if document else {})

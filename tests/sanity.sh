@@ -24,4 +24,12 @@ cd "$dest"
 # ansible-test lists files with git; this copy lives in an ignored folder of the
 # checkout, so it gets a repository of its own.
 git init -q && git add -A
-exec ansible-test sanity --venv --python 3.11 --color no "$@"
+log="$root/sanity.log"
+ansible-test sanity --venv --python 3.11 --color no "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+# For the make test summary: tests run, and tests failed.
+ran="$(grep -c '^Running sanity test' "$log" || true)"
+failed="$(sed -n 's/^FATAL: The \([0-9]*\) sanity test(s) listed below.*/\1/p' "$log")"
+failed="${failed:-$((rc == 0 ? 0 : 1))}"
+if [[ -n "${RESULTS_DIR:-}" ]]; then echo "$((ran - failed)) $failed" > "$RESULTS_DIR/sanity.counts"; fi
+exit "$rc"

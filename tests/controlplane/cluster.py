@@ -7,6 +7,7 @@ stops exactly what was started and nothing else.
 
 STATE_DIR holds:
   admin.kubeconfig            cluster-admin (client cert, group system:masters)
+  bin/kubectl                 the kubectl built with the control plane
   users/<name>.kubeconfig     non-admin users with no rights until bound (alice, bob)
   audit.log                   every request at Metadata level, one JSON event per line
   logs/<component>.log        component output
@@ -50,7 +51,7 @@ rules:
   - level: Metadata
 """
 # Files and folders `up` owns in the state directory and clears before starting.
-OWNED = ("state.json", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
+OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
          "logs", "pki", "etcd-data", "internal-certs")
 
 
@@ -101,7 +102,7 @@ class ControlPlane:
         self._state: dict = {"components": []}
 
     # ------------------------------------------------------------------ state
-    def _load_state(self) -> dict:
+    def recorded_state(self) -> dict:
         try:
             return json.loads(self.state_file.read_text())
         except (OSError, ValueError):
@@ -114,13 +115,13 @@ class ControlPlane:
 
     @property
     def url(self) -> str:
-        return self._load_state().get("url", "")
+        return self.recorded_state().get("url", "")
 
     def running_components(self) -> list[str]:
-        return [c["name"] for c in self._load_state()["components"] if _process_is(c["pid"], c["executable"])]
+        return [c["name"] for c in self.recorded_state()["components"] if _process_is(c["pid"], c["executable"])]
 
     def is_up(self) -> bool:
-        state = self._load_state()
+        state = self.recorded_state()
         expected = {"etcd", "kube-apiserver", "kube-controller-manager"}
         if not state.get("url") or set(self.running_components()) != expected:
             return False
@@ -149,6 +150,9 @@ class ControlPlane:
             self._start_apiserver()
             self._write_kubeconfigs()
             self._start_controller_manager()
+            # The matching kubectl, for people: .cluster/bin/kubectl get ns
+            (self.dir / "bin").mkdir(exist_ok=True)
+            (self.dir / "bin" / "kubectl").symlink_to(self.bin / "kubectl")
         except BaseException:
             self.down()
             raise
@@ -157,7 +161,7 @@ class ControlPlane:
     def down(self) -> list[str]:
         """Stop every recorded component that still runs; return their names."""
         stopped = []
-        state = self._load_state()
+        state = self.recorded_state()
         for component in reversed(state["components"]):
             pid, executable = component["pid"], component["executable"]
             if not _process_is(pid, executable):

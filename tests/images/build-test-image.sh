@@ -12,7 +12,7 @@ mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # tolerate hosts without lspci.
 packages=python3,python3-apt,ca-certificates,gnupg,procps,iproute2,kmod,sudo,curl,xz-utils
 
-recipe_hash="$(cat "$0" | sha256sum | cut -c1-12)"
+recipe_hash="$(sha256sum < "$0" | cut -c1-12)"
 image="$repository:$recipe_hash"
 
 if docker image inspect "$image" >/dev/null 2>&1; then

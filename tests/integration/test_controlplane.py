@@ -205,28 +205,44 @@ def test_kubernetes_core_playbook_applies_reads_and_converges(control_plane, adm
 def test_cli_up_is_a_noop_when_up_and_down_leaves_no_process(tmp_path):
     """What `make cluster-up` / `make cluster-down` run, on a second cluster."""
     state = tmp_path / "cluster"
-    command = [sys.executable, "-m", "tests.controlplane"]
 
-    first = subprocess.run([*command, "up", "--state-dir", str(state)], cwd=REPO, capture_output=True, text=True)
+    def cli(*arguments):
+        return subprocess.run([sys.executable, "-m", "tests.controlplane", *arguments, "--state-dir", str(state)],
+                              cwd=REPO, capture_output=True, text=True, check=False)
+
+    first = cli("up")
     assert first.returncode == 0, first.stderr
     assert "ready at https://127.0.0.1:" in first.stdout
     plane = ControlPlane(state)
-    pids = {c["name"]: c["pid"] for c in plane._load_state()["components"]}
+    pids = {c["name"]: c["pid"] for c in plane.recorded_state()["components"]}
     assert set(pids) == {"etcd", "kube-apiserver", "kube-controller-manager"}
     assert (state / "admin.kubeconfig").exists() and (state / "users/alice.kubeconfig").exists()
     assert (state / "audit.log").stat().st_size > 0
 
-    second = subprocess.run([*command, "up", "--state-dir", str(state)], cwd=REPO, capture_output=True, text=True)
+    second = cli("up")
     assert second.returncode == 0 and "already up" in second.stdout
-    assert {c["name"]: c["pid"] for c in plane._load_state()["components"]} == pids
+    assert {c["name"]: c["pid"] for c in plane.recorded_state()["components"]} == pids
 
-    status = subprocess.run([*command, "status", "--state-dir", str(state)], cwd=REPO, capture_output=True, text=True)
+    status = cli("status")
     assert status.returncode == 0 and "up at" in status.stdout
 
-    down = subprocess.run([*command, "down", "--state-dir", str(state)], cwd=REPO, capture_output=True, text=True)
+    down = cli("down")
     assert down.returncode == 0, down.stderr
     assert "stopped: kube-controller-manager, kube-apiserver, etcd" in down.stdout
     for pid in pids.values():
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
-    status = subprocess.run([*command, "status", "--state-dir", str(state)], cwd=REPO, capture_output=True, text=True)
+    status = cli("status")
     assert status.returncode == 3 and "down" in status.stdout
+
+
+def test_cluster_info_playbook_reports_version_namespaces_and_missing_platform_apis(control_plane):
+    run = run_playbook(REPO / "playbooks/cluster_info.yml", "-i", str(REPO / "inventories/demo"),
+                       "-e", f"aphex_kubeconfig={control_plane.admin_kubeconfig}")
+    assert run.returncode == 0, run.output
+    [report] = run.task_results("Show the report", "demo-cluster")
+    version, namespaces, served, missing = report["msg"]
+    assert version == f"Kubernetes {_versions_env()['K8S_VERSION']} at {control_plane.url}"
+    assert {"default", "kube-system"} <= set(namespaces.removeprefix("namespaces: ").split(", "))
+    assert served == "platform APIs served: none yet"
+    assert missing.startswith("platform APIs missing: argoproj.io (from argocd), tekton.dev (from tekton-pipelines)")
+    assert run.changed == 0
