@@ -23,7 +23,6 @@ setup: $(REQUIREMENTS_STAMP) $(COLLECTION_LINK) ## virtualenv with the pinned to
 
 $(REQUIREMENTS_STAMP): requirements.txt requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@

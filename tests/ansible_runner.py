@@ -23,9 +23,9 @@ class PlaybookRun:
         return self.document.get("stats", {})
 
     def task_results(self, task_name: str, host: str) -> list[dict]:
-        """Every result of the named task for host, in play order."""
+        """Every result of the named task for host, in play order; role tasks match without the role prefix."""
         return [task["hosts"][host] for play in self.document.get("plays", []) for task in play["tasks"]
-                if task["task"]["name"] == task_name and host in task["hosts"]]
+                if task["task"]["name"].split(" : ")[-1] == task_name and host in task["hosts"]]
 
     def host_stats(self, host: str = "localhost") -> dict:
         return self.stats.get(host, {})

@@ -8,11 +8,19 @@ from tests/controlplane/build.sh (instant when cached).
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 from tests.controlplane.audit import AuditLog
 from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
+
+# Import the collection's code the way Ansible does (ansible_collections.aphex.platform...),
+# from the checkout that `make setup` links under .collections/.
+COLLECTIONS = Path(__file__).resolve().parent.parent / ".collections"
+assert (COLLECTIONS / "ansible_collections/aphex/platform").exists(), "run `make setup` first"
+_AnsibleCollectionFinder(paths=[str(COLLECTIONS)])._install()  # pylint: disable=protected-access
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +60,36 @@ def namespace(admin_api):
 @pytest.fixture(scope="session")
 def admin_user() -> str:
     return ADMIN_USER
+
+
+PLATFORM_FILES = ("files/crds/aphex.io_organizations.yaml", "files/crds/aphex.io_repobindings.yaml",
+                  "files/rbac/tenant-clusterroles.yaml", "tests/integration/fixtures/third-party-crds.yaml")
+
+
+def install_platform_apis(api_client) -> None:
+    """What the platform apps would have installed before tenants are onboarded."""
+    from tests.k8s_helpers import REPO, apply_files, ensure_namespace
+
+    apply_files(api_client, *(REPO / path for path in PLATFORM_FILES))
+    for namespace in ("platform-system", "argocd"):
+        ensure_namespace(api_client, namespace)
+
+
+@pytest.fixture(scope="session")
+def platform_apis(admin_api):
+    install_platform_apis(admin_api)
+    return admin_api
+
+
+@pytest.fixture
+def fresh_control_plane(tmp_path):
+    """A control plane of the test's own, for tests that act on every tenant (prune)."""
+    from kubernetes import config
+
+    plane = ControlPlane(tmp_path / "controlplane", binaries())
+    plane.up()
+    try:
+        install_platform_apis(config.new_client_from_config(config_file=str(plane.admin_kubeconfig)))
+        yield plane
+    finally:
+        plane.down()

@@ -177,13 +177,17 @@ class ControlPlane:
 
     @staticmethod
     def _wait_exit(pid: int, executable: str, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:  # reap it when it is our own child (the pytest fixture)
+        def reap():  # when it is our own child (the pytest fixture), so no zombie stays
+            try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reap()
             if not _process_is(pid, executable):
+                reap()
                 return True
             time.sleep(0.1)
         return False

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  organizations:
+    description:
+      - The organizations of the inventory (C(aphex_organizations)), each a mapping with C(name) (a DNS label
+        of at most 59 characters; namespace C(org-<name>)), C(display_name), C(admin_users) (email addresses),
+        optional C(state) (C(present) or C(absent)), C(rotate_webhook_secret) and C(cascade).
+      - The whole inventory is validated before anything is written; every problem is reported at once,
+        naming the tenant and the field.
+    type: list
+    elements: dict
+    default: []
+  pipelines:
+    description:
+      - The pipelines of the inventory (C(aphex_pipelines)), each a mapping with C(name) (a DNS label of at
+        most 61 characters, unique across the inventory; the pipeline's namespace and AppProject),
+        C(organization), C(repo) (GitHub C(owner/name)), C(pipeline) (a C(tekton.dev/v1) Pipeline as YAML
+        text or a mapping), optional C(quota) (overrides of O(quota)), C(isolation) and C(state).
+    type: list
+    elements: dict
+    default: []
+  prune:
+    description:
+      - Remove managed tenants found in the cluster but missing from the inventory. In check mode they are
+        only reported.
+    type: bool
+    default: false
+  webhook_domain:
+    description:
+      - DNS zone of the organizations' public webhook endpoints, C(https://<org>.<webhook_domain>).
+      - Empty when Cloudflare tunnels are not configured; the status then says so.
+    type: str
+    default: ""
+  platform_namespace:
+    description: Namespace of the C(Organization) and C(RepoBinding) record objects.
+    type: str
+    default: platform-system
+  argocd_namespace:
+    description: Namespace of ArgoCD, where AppProjects and the pipelines' RoleBindings live.
+    type: str
+    default: argocd
+  isolation:
+    description:
+      - Give pipeline namespaces a ResourceQuota C(tenant-quota), a LimitRange C(tenant-limits) and a
+        NetworkPolicy C(tenant-isolation) unless the pipeline entry sets C(isolation) itself.
+    type: bool
+    default: true
+  quota:
+    description:
+      - Platform-wide overrides of the default quota (C(requests.cpu=4), C(limits.cpu=8),
+        C(requests.memory=8Gi), C(limits.memory=16Gi), C(persistentvolumeclaims=5), C(pods=20)); a pipeline's
+        own C(quota) wins over these.
+    type: dict
+    default: {}
+  egress:
+    description:
+      - C(open) allows all egress from pipeline namespaces; C(restricted) allows the same namespace, DNS in
+        C(kube-system) and public addresses only.
+    type: str
+    choices: [open, restricted]
+    default: open
+  ingress_namespaces:
+    description: Namespaces (ingress controllers, listeners) whose pods may reach pipeline pods.
+    type: list
+    elements: str
+    default: [ingress-nginx, traefik, tekton-pipelines]
+"""

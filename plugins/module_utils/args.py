@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""Argument specs shared by the tenancy modules (documented in the doc fragments of the same names)."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ansible_collections.aphex.platform.plugins.module_utils.tenants import DEFAULT_QUOTA, TenancySettings
+
+CLUSTER_ARGS = {
+    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "context": {"type": "str"},
+}
+
+TENANCY_ARGS = {
+    "organizations": {"type": "list", "elements": "dict", "default": []},
+    "pipelines": {"type": "list", "elements": "dict", "default": []},
+    "prune": {"type": "bool", "default": False},
+    "webhook_domain": {"type": "str", "default": ""},
+    "platform_namespace": {"type": "str", "default": PLATFORM_NAMESPACE},
+    "argocd_namespace": {"type": "str", "default": ARGOCD_NAMESPACE},
+    "isolation": {"type": "bool", "default": True},
+    "quota": {"type": "dict", "default": {}},
+    "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
+    "ingress_namespaces": {"type": "list", "elements": "str",
+                           "default": ["ingress-nginx", "traefik", "tekton-pipelines"]},
+}
+
+
+def settings_from(params: dict) -> TenancySettings:
+    return TenancySettings(
+        webhook_domain=params["webhook_domain"],
+        platform_namespace=params["platform_namespace"],
+        argocd_namespace=params["argocd_namespace"],
+        isolation=params["isolation"],
+        quota={**DEFAULT_QUOTA, **{key: str(value) for key, value in params["quota"].items()}},
+        ingress_namespaces=params["ingress_namespaces"],
+        egress=params["egress"],
+    )

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""Names, labels and limits of platform tenants: one place for each rule."""
+
+from __future__ import annotations
+
+import re
+
+FIELD_MANAGER = "aphex-platform"
+MANAGED_BY = "aphex-platform"
+
+LABEL_MANAGED_BY = "platform.aphex/managed-by"
+LABEL_ORGANIZATION = "platform.aphex/organization"
+LABEL_PIPELINE = "platform.aphex/pipeline"
+LABEL_REPO = "platform.aphex/repo"
+LABEL_OWNER_KIND = "platform.aphex/owner-kind"
+LABEL_OWNER_NAME = "platform.aphex/owner-name"
+LABEL_TEMPLATE_VERSION = "platform.aphex/template-version"
+ANNOTATION_APPLIED_HASH = "platform.aphex/applied-hash"
+
+OWNER_ORGANIZATION = "Organization"
+OWNER_PIPELINE = "Pipeline"
+
+PLATFORM_NAMESPACE = "platform-system"
+ARGOCD_NAMESPACE = "argocd"
+
+ORG_NAME_MAX = 59       # org-<name> must stay a 63-character namespace name
+PIPELINE_NAME_MAX = 61  # <name>-<suffix> AppProject destinations need room for a suffix
+
+# Namespaces of the platform itself: a tenant may neither be named like one
+# nor start with one followed by a dash.
+RESERVED_NAMES = (
+    "kube-system", "kube-public", "kube-node-lease", "default", "argocd", "platform-system",
+    "auth-system", "tekton-pipelines", "tekton-pipelines-resolvers", "pipeline-system",
+    "pipeline-catalog", "cert-manager", "external-secrets", "ingress-nginx", "traefik",
+    "gpu-operator", "external-dns",
+)
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?)?$")
+
+
+def org_namespace(org: str) -> str:
+    return f"org-{org}"
+
+
+def org_store_name(org: str) -> str:
+    return f"org-{org}-store"
+
+
+def eventlistener_binding_name(org: str) -> str:
+    return f"eventlistener-{org}"
+
+
+def admin_binding_name(user: str) -> str:
+    return f"organization-admin-{user}"
+
+
+def repo_label_value(repo: str) -> str:
+    """owner/name as a label value: 63 characters at most, alphanumeric at both ends."""
+    value = re.sub(r"[^A-Za-z0-9_.-]", "-", repo.replace("/", "-"))[:63]
+    return value.strip("_.-") or "repo"
+
+
+def reserved_conflict(name: str) -> str | None:
+    """The reserved name that `name` equals or extends, if any."""
+    for reserved in RESERVED_NAMES:
+        if name == reserved or name.startswith(reserved + "-"):
+            return reserved
+    return None
+
+
+def tenant_labels(org: str, pipeline: str | None = None) -> dict:
+    labels = {LABEL_MANAGED_BY: MANAGED_BY, LABEL_ORGANIZATION: org}
+    if pipeline is None:
+        labels.update({LABEL_OWNER_KIND: OWNER_ORGANIZATION, LABEL_OWNER_NAME: org})
+    else:
+        labels.update({LABEL_PIPELINE: pipeline, LABEL_OWNER_KIND: OWNER_PIPELINE, LABEL_OWNER_NAME: pipeline})
+    return labels

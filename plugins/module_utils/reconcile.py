@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""Converge many objects in one pass: read once per kind, compare the desired
+fields, and write only what differs.
+
+An object needs a write when it is missing, when the hash of its desired
+manifest (kept in an annotation) changed - which also catches fields removed
+from the desired state, since server-side apply then drops them - or when
+someone changed a desired field in the cluster (drift). Check mode sends
+server-side dry runs, except for objects whose namespace would only be
+created by this run; those are reported from the desired state.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
+
+REDACTED = "<redacted>"
+# Apply in this order so that namespaces, identities and roles exist before
+# what refers to them; delete in the reverse order.
+KIND_ORDER = (
+    "Namespace", "ClusterRole", "ServiceAccount", "Role", "Secret", "ConfigMap", "RoleBinding",
+    "ClusterRoleBinding", "ResourceQuota", "LimitRange", "NetworkPolicy", "ClusterSecretStore", "Pipeline",
+    "TriggerBinding", "TriggerTemplate", "Trigger", "EventListener", "AppProject", "Application",
+    "Organization", "RepoBinding",
+)
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+_SUFFIX = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
+
+
+def object_key(obj: dict) -> tuple:
+    metadata = obj["metadata"]
+    return (obj["apiVersion"], obj["kind"], metadata.get("namespace") or "", metadata["name"])
+
+
+def describe(key: tuple) -> str:
+    _api_version, kind, namespace, name = key
+    return f"{kind} {namespace + '/' if namespace else ''}{name}"
+
+
+def _kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def _quantity(value: str):
+    match = _QUANTITY.match(value)
+    if not match:
+        return None
+    number, suffix = match.groups()
+    try:
+        if suffix and suffix[0] in "eE":
+            return float(number + suffix)
+        return float(number) * _SUFFIX[suffix or ""]
+    except ValueError:
+        return None
+
+
+def contains(live, desired) -> bool:
+    """True when every desired field has the same value in live (extra live fields are fine)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(key in live and contains(live[key], value)
+                                              for key, value in desired.items())
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(live) == len(desired) and all(
+            contains(item, wanted) for item, wanted in zip(live, desired))
+    if desired == live:
+        return True
+    # The API server canonicalises quantities ("1000m" is stored as "1").
+    if isinstance(desired, str) and isinstance(live, str):
+        wanted, actual = _quantity(desired), _quantity(live)
+        return wanted is not None and wanted == actual
+    return False
+
+
+def project(live, desired):
+    """The part of live that desired speaks about: what a diff should show."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {key: project(live[key], value) for key, value in desired.items() if key in live}
+    if isinstance(desired, list) and isinstance(live, list) and len(desired) == len(live):
+        return [project(item, wanted) for item, wanted in zip(live, desired)]
+    return live
+
+
+def manifest_hash(manifest: dict) -> str:
+    body = copy.deepcopy(manifest)
+    body.pop("status", None)
+    annotations = body.get("metadata", {}).get("annotations", {})
+    annotations.pop(ANNOTATION_APPLIED_HASH, None)
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def redact(obj):
+    """Secret values never leave the module: replace each data value."""
+    if not isinstance(obj, dict) or obj.get("kind") != "Secret":
+        return obj
+    clean = copy.deepcopy(obj)
+    for section in ("data", "stringData"):
+        if isinstance(clean.get(section), dict):
+            clean[section] = {key: REDACTED for key in clean[section]}
+    return clean
+
+
+@dataclass
+class Change:
+    action: str          # created | updated | unchanged | deleted
+    key: tuple
+    desired: dict | None = None
+    live: dict | None = None
+    status_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "unchanged" or self.status_changed
+
+    def report(self) -> dict:
+        _api_version, kind, namespace, name = self.key
+        action = "updated" if self.action == "unchanged" and self.status_changed else self.action
+        entry = {"action": action, "kind": kind, "name": name}
+        if namespace:
+            entry["namespace"] = namespace
+        return entry
+
+    def diff(self) -> dict:
+        before, after = {}, {}
+        if self.action == "created":
+            after = redact(without_status(self.desired))
+        elif self.action == "deleted":
+            before = redact(_trim(self.live))
+        else:
+            wanted = self.desired if self.status_changed else without_status(self.desired)
+            before, after = redact(project(self.live, wanted)), redact(wanted)
+        label = describe(self.key)
+        return {"before_header": label, "after_header": label, "before": before, "after": after}
+
+
+def without_status(manifest: dict) -> dict:
+    return {key: value for key, value in manifest.items() if key != "status"}
+
+
+def _trim(live: dict) -> dict:
+    metadata = live.get("metadata", {})
+    return {"apiVersion": live.get("apiVersion"), "kind": live.get("kind"),
+            "metadata": {key: metadata[key] for key in ("name", "namespace", "labels") if key in metadata},
+            **{key: value for key, value in live.items() if key in ("spec", "data", "rules", "subjects", "roleRef")}}
+
+
+@dataclass
+class Plan:
+    changes: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(change.changed for change in self.changes)
+
+    def reports(self) -> list:
+        return [change.report() for change in self.changes]
+
+    def diffs(self) -> list:
+        return [change.diff() for change in self.changes if change.changed]
+
+
+def plan(desired: list, live: dict, delete: list) -> Plan:
+    """Compare desired manifests with live objects (keyed by object_key); `delete` lists live keys to remove."""
+    changes = []
+    for manifest in sorted(desired, key=lambda m: _kind_rank(m["kind"])):
+        manifest = copy.deepcopy(manifest)
+        manifest["metadata"].setdefault("annotations", {})[ANNOTATION_APPLIED_HASH] = manifest_hash(manifest)
+        key = object_key(manifest)
+        current = live.get(key)
+        status = manifest.get("status")
+        if current is None:
+            changes.append(Change("created", key, manifest, status_changed=status is not None))
+            continue
+        same = contains(current, without_status(manifest))
+        status_same = status is None or contains(current.get("status") or {}, status)
+        changes.append(Change("unchanged" if same else "updated", key, manifest, current,
+                              status_changed=not status_same))
+    for key in sorted(delete, key=lambda k: -_kind_rank(k[1])):
+        changes.append(Change("deleted", key, live=live[key]))
+    return Plan(changes)
+
+
+def execute(api, plan_: Plan, check_mode: bool, missing_namespaces: set) -> None:
+    """Send the writes the plan needs. In check mode, dry runs only, and none for objects in (or being)
+    a namespace that does not exist yet: the server would refuse them, so they are previewed locally."""
+    for change in plan_.changes:
+        if not change.changed:
+            continue
+        api_version, kind, namespace, name = change.key
+        if change.action == "deleted":
+            if not check_mode:
+                api.delete(api_version, kind, name, namespace or None)
+            continue
+        if check_mode and (name if kind == "Namespace" else namespace) in missing_namespaces:
+            continue
+        manifest = without_status(change.desired)
+        if change.action != "unchanged":
+            api.apply(manifest, dry_run=check_mode)
+        if change.status_changed and not check_mode:
+            api.apply({"apiVersion": manifest["apiVersion"], "kind": manifest["kind"],
+                       "metadata": {"name": manifest["metadata"]["name"],
+                                    "namespace": manifest["metadata"].get("namespace")},
+                       "status": change.desired["status"]}, subresource="status")

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""The body of the organization and pipeline modules: arguments in, one
+converge, errors turned into fail_json once, at the top."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS, TENANCY_ARGS, settings_from
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    ClusterApi,
+    ClusterApiError,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy import TenancyError, run
+from ansible_collections.aphex.platform.plugins.module_utils.validation import TenantValidationError
+
+
+def run_module(what: str, extra_args=None) -> None:
+    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, **TENANCY_ARGS, **(extra_args or {})},
+                           supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    params = module.params
+    apis = []
+
+    def connect():
+        apis.append(ClusterApi(params["kubeconfig"], params["context"]))
+        return apis[0]
+
+    try:
+        plan, tenants, webhook_secrets = run(connect, params["organizations"], params["pipelines"],
+                                             settings_from(params), params["prune"], module.check_mode, what)
+    except TenantValidationError as error:
+        module.fail_json(msg=str(error), problems=error.problems)
+    except (TenancyError, ClusterApiError) as error:
+        module.fail_json(msg=str(error))
+    result = {"changed": plan.changed, "objects": plan.reports(), what: tenants,
+              "requests": dict(apis[0].requests)}
+    if module._diff:
+        result["diff"] = plan.diffs()
+    if params.get("show_secrets") and webhook_secrets:
+        result["webhook_secrets"] = webhook_secrets
+    module.exit_json(**result)

@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""The objects an organization and a pipeline own, rendered from inventory.
+
+Pure functions: no API access, so every field is unit-testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import (
+    ARGOCD_NAMESPACE,
+    LABEL_ORGANIZATION,
+    LABEL_REPO,
+    LABEL_TEMPLATE_VERSION,
+    PLATFORM_NAMESPACE,
+    admin_binding_name,
+    eventlistener_binding_name,
+    org_namespace,
+    org_store_name,
+    repo_label_value,
+    tenant_labels,
+)
+
+WEBHOOK_SECRET_NAME = "github-webhook-secret"
+EVENTLISTENER_NAME = "github-listener"
+TRIGGER_BINDING_NAME = "github-push-binding"
+DISPATCHER_TEMPLATE = "run-pipeline-v1"
+RBAC = "rbac.authorization.k8s.io"
+RBAC_V1 = "rbac.authorization.k8s.io/v1"
+TRIGGERS_V1BETA1 = "triggers.tekton.dev/v1beta1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+DEFAULT_QUOTA = {"requests.cpu": "4", "limits.cpu": "8", "requests.memory": "8Gi", "limits.memory": "16Gi",
+                 "persistentvolumeclaims": "5", "pods": "20"}
+DEFAULT_LIMITS = {"default": {"cpu": "500m", "memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                  "max": {"cpu": "2", "memory": "4Gi"}, "min": {"cpu": "50m", "memory": "64Mi"}}
+PIPELINE_RUNNER_RULES = [
+    {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "create", "update", "delete", "watch"]},
+    {"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list", "create", "update", "delete"]},
+    {"apiGroups": ["tekton.dev"], "resources": ["pipelineruns", "taskruns"], "verbs": ["get", "list", "create", "watch"]},
+    {"apiGroups": ["triggers.tekton.dev"],
+     "resources": ["eventlisteners", "triggers", "triggerbindings", "triggertemplates", "interceptors"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list"]},
+]
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
+@dataclass
+class TenancySettings:
+    """Platform-wide choices that shape every tenant."""
+
+    webhook_domain: str = ""
+    platform_namespace: str = PLATFORM_NAMESPACE
+    argocd_namespace: str = ARGOCD_NAMESPACE
+    isolation: bool = True
+    quota: dict = field(default_factory=lambda: dict(DEFAULT_QUOTA))
+    limits: dict = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Namespaces whose pods may reach tenant pods: the ingress controller and
+    # the Tekton Triggers listeners' own namespaces.
+    ingress_namespaces: list = field(default_factory=lambda: ["ingress-nginx", "traefik", "tekton-pipelines"])
+    egress: str = "open"  # open | restricted
+
+    def webhook_url(self, org: str) -> str:
+        return f"https://{org}.{self.webhook_domain}" if self.webhook_domain else ""
+
+
+def _meta(name: str, labels: dict, namespace: str | None = None) -> dict:
+    metadata = {"name": name, "labels": dict(labels)}
+    if namespace:
+        metadata["namespace"] = namespace
+    return metadata
+
+
+def _object(api_version: str, kind: str, name: str, labels: dict, namespace: str | None = None, **body) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "metadata": _meta(name, labels, namespace), **body}
+
+
+def _service_account_subject(name: str, namespace: str) -> dict:
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def _binding(kind: str, name: str, labels: dict, role_kind: str, role: str, subjects: list, namespace=None) -> dict:
+    return _object(RBAC_V1, kind, name, labels, namespace,
+                   roleRef={"apiGroup": RBAC, "kind": role_kind, "name": role}, subjects=subjects)
+
+
+def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64: str, settings: TenancySettings) -> list:
+    """Everything organization `org` owns; pipeline_namespaces are its present pipelines."""
+    name = org["name"]
+    namespace = org_namespace(name)
+    labels = tenant_labels(name)
+    objects = [
+        _object("v1", "Namespace", namespace, labels),
+        _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, namespace, type="Opaque",
+                data={"secret": webhook_secret_b64}),
+        _object("v1", "ServiceAccount", "eso-secrets-reader", labels, namespace),
+        _object(RBAC_V1, "Role", "eso-secrets-reader", labels, namespace,
+                rules=[{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["org-secrets"], "verbs": ["get"]}]),
+        _binding("RoleBinding", "eso-secrets-reader", labels, "Role", "eso-secrets-reader",
+                 [_service_account_subject("eso-secrets-reader", namespace)], namespace),
+        _object("external-secrets.io/v1", "ClusterSecretStore", org_store_name(name), labels, spec={
+            "conditions": [{"namespaceSelector": {"matchLabels": {LABEL_ORGANIZATION: name}}}],
+            "provider": {"kubernetes": {
+                "remoteNamespace": namespace,
+                "server": {"caProvider": {"type": "ConfigMap", "name": "kube-root-ca.crt", "key": "ca.crt",
+                                          "namespace": namespace}},
+                "auth": {"serviceAccount": {"name": "eso-secrets-reader", "namespace": namespace}},
+            }},
+        }),
+        _object("v1", "ServiceAccount", "eventlistener", labels, namespace),
+        _binding("ClusterRoleBinding", eventlistener_binding_name(name), labels, "ClusterRole", "eventlistener-access",
+                 [_service_account_subject("eventlistener", namespace)]),
+        _object(TRIGGERS_V1BETA1, "TriggerBinding", TRIGGER_BINDING_NAME, labels, namespace, spec={"params": [
+            {"name": "git-url", "value": "$(body.repository.clone_url)"},
+            {"name": "git-revision", "value": "$(body.after)"},
+        ]}),
+        _object(TRIGGERS_V1BETA1, "EventListener", EVENTLISTENER_NAME, labels, namespace, spec={
+            "serviceAccountName": "eventlistener",
+            "namespaceSelector": {"matchNames": sorted(pipeline_namespaces)},
+            "triggerGroups": [{
+                "name": "github-webhooks",
+                "interceptors": [{
+                    "name": "github",
+                    "ref": {"name": "github", "kind": "ClusterInterceptor"},
+                    # Unlike the original, signatures are verified and only
+                    # pushes and pull requests get through.
+                    "params": [
+                        {"name": "secretRef", "value": {"secretName": WEBHOOK_SECRET_NAME, "secretKey": "secret"}},
+                        {"name": "eventTypes", "value": ["push", "pull_request"]},
+                    ],
+                }],
+                "triggerSelector": {"labelSelector": {"matchLabels": {LABEL_ORGANIZATION: name}}},
+            }],
+        }),
+    ]
+    for user in org["admin_users"]:
+        objects.append(_binding("RoleBinding", admin_binding_name(user), labels, "ClusterRole", "organization-admin",
+                                [{"apiGroup": RBAC, "kind": "User", "name": user}], namespace))
+    url = settings.webhook_url(name)
+    objects.append(_object("aphex.io/v1alpha1", "Organization", name, labels, settings.platform_namespace,
+                           spec={"displayName": org["display_name"], "adminUsers": list(org["admin_users"])},
+                           status={"phase": "Ready", "namespace": namespace, "webhookURL": url,
+                                   "message": "Organization onboarded" if url else
+                                   "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"}))
+    return objects
+
+
+def _dispatcher_template(name: str, labels: dict, namespace: str) -> dict:
+    """TriggerTemplate implementing the run-pipeline-v1 contract."""
+    params = ["git-url", "git-revision", "repo-full-name", "event-type", "event-id", "pipeline-name",
+              "pipeline-namespace"]
+    template_params = [{"name": param} for param in params]
+    template_params += [{"name": "org-name", "default": ""}, {"name": "triggered-at", "default": ""}]
+    run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {
+            "generateName": "$(tt.params.pipeline-name)-",
+            "namespace": "$(tt.params.pipeline-namespace)",
+            "labels": {"platform.aphex/triggered": "true", "platform.aphex/event-type": "$(tt.params.event-type)",
+                       "platform.aphex/event-id": "$(tt.params.event-id)"},
+        },
+        "spec": {
+            "pipelineRef": {"resolver": "cluster", "params": [
+                {"name": "kind", "value": "pipeline"},
+                {"name": "name", "value": "$(tt.params.pipeline-name)"},
+                {"name": "namespace", "value": "$(tt.params.pipeline-namespace)"},
+            ]},
+            "params": [
+                {"name": "git-url", "value": "$(tt.params.git-url)"},
+                {"name": "git-revision", "value": "$(tt.params.git-revision)"},
+                {"name": "repo-full-name", "value": ["$(tt.params.repo-full-name)"]},
+                {"name": "event-type", "value": "$(tt.params.event-type)"},
+                {"name": "event-id", "value": "$(tt.params.event-id)"},
+                {"name": "triggered-at", "value": "$(tt.params.triggered-at)"},
+                {"name": "org-name", "value": "$(tt.params.org-name)"},
+            ],
+            "workspaces": [{"name": "source", "volumeClaimTemplate": {"spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}],
+            "taskRunTemplate": {"serviceAccountName": "pipeline-runner"},
+            "timeouts": {"pipeline": "1h0m0s"},
+        },
+    }
+    return _object(TRIGGERS_V1BETA1, "TriggerTemplate", f"{name}-trigger-template",
+                   {**labels, LABEL_TEMPLATE_VERSION: "v1"}, namespace,
+                   spec={"params": template_params, "resourcetemplates": [run]})
+
+
+def _isolation(name: str, org: str, labels: dict, quota: dict, settings: TenancySettings) -> list:
+    ingress_from = [
+        {"podSelector": {}},
+        {"namespaceSelector": {"matchLabels": {LABEL_ORGANIZATION: org}}},
+        {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                     "values": sorted(settings.ingress_namespaces)}]}},
+    ]
+    if settings.egress == "restricted":
+        egress = [
+            {"to": [{"podSelector": {}}]},
+            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]},
+        ]
+    else:
+        egress = [{}]
+    return [
+        _object("v1", "ResourceQuota", "tenant-quota", labels, name, spec={"hard": {**settings.quota, **quota}}),
+        _object("v1", "LimitRange", "tenant-limits", labels, name,
+                spec={"limits": [{"type": "Container", **settings.limits}]}),
+        _object("networking.k8s.io/v1", "NetworkPolicy", "tenant-isolation", labels, name, spec={
+            "podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{"from": ingress_from}],
+            "egress": egress}),
+    ]
+
+
+def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64: str,
+                    settings: TenancySettings) -> list:
+    """Everything pipeline `pipeline` owns, in its namespace, its org's namespace, argocd and cluster-wide."""
+    name, org, repo = pipeline["name"], pipeline["organization"], pipeline["repo"]
+    repo_owner, repo_name = repo.split("/", 1)
+    org_ns = org_namespace(org)
+    labels = tenant_labels(org, name)
+    runner = [_service_account_subject("pipeline-runner", name)]
+    tekton_pipeline = {
+        "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+        "metadata": {**_meta(name, {**(pipeline_document.get("metadata") or {}).get("labels", {}), **labels}, name)},
+        "spec": pipeline_document["spec"],
+    }
+    objects = [
+        _object("v1", "Namespace", name, {**labels, LABEL_REPO: repo_label_value(repo)}),
+        _object("v1", "ConfigMap", "pipeline-context", labels, name, data={
+            "REPO_URL": f"https://github.com/{repo}", "REPO_ORG": repo_owner, "REPO_NAME": repo_name,
+            "APHEX_ORG": org, "PIPELINE_NAME": name, "ORG_NAMESPACE": org_ns}),
+        tekton_pipeline,
+        _object("v1", "ServiceAccount", "pipeline-runner", labels, name),
+        _object(RBAC_V1, "Role", "pipeline-runner", labels, name, rules=PIPELINE_RUNNER_RULES),
+        _binding("RoleBinding", "pipeline-runner", labels, "Role", "pipeline-runner", runner, name),
+        _object(RBAC_V1, "ClusterRole", f"pipeline-runner-{name}", labels, rules=[
+            {"apiGroups": ["triggers.tekton.dev"], "resources": ["clusterinterceptors", "clustertriggerbindings"],
+             "verbs": ["get", "list", "watch"]}]),
+        _binding("ClusterRoleBinding", f"pipeline-runner-{name}", labels, "ClusterRole", f"pipeline-runner-{name}",
+                 runner),
+        _binding("RoleBinding", f"{name}-argocd-access", labels, "ClusterRole", "argocd-application-deployer", runner,
+                 settings.argocd_namespace),
+        _object("argoproj.io/v1alpha1", "AppProject", name, labels, settings.argocd_namespace, spec={
+            "description": f"Project for {name} pipeline",
+            "sourceRepos": [f"https://github.com/{repo}", f"https://github.com/{repo}.git"],
+            "destinations": [{"server": IN_CLUSTER, "namespace": name}, {"server": IN_CLUSTER, "namespace": f"{name}-*"}],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}],
+        }),
+        _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, name, type="Opaque", data={"secret": webhook_secret_b64}),
+        _dispatcher_template(name, labels, org_ns),
+        _object(TRIGGERS_V1BETA1, "Trigger", f"{name}-trigger", labels, org_ns, spec={
+            "interceptors": [{"ref": {"name": "cel", "kind": "ClusterInterceptor"}, "params": [
+                {"name": "filter", "value": f"body.repository.full_name == '{repo}'"}]}],
+            "bindings": [
+                {"ref": TRIGGER_BINDING_NAME},
+                {"name": "pipeline-name", "value": name},
+                {"name": "pipeline-namespace", "value": name},
+                {"name": "org-name", "value": org},
+                {"name": "repo-full-name", "value": repo},
+                {"name": "event-type", "value": "$(header.X-Github-Event)"},
+                {"name": "event-id", "value": "$(header.X-Github-Delivery)"},
+                {"name": "triggered-at", "value": "$(body.repository.pushed_at)"},
+            ],
+            "template": {"ref": f"{name}-trigger-template"},
+        }),
+    ]
+    if pipeline.get("isolation", settings.isolation):
+        objects += _isolation(name, org, labels, pipeline.get("quota") or {}, settings)
+    objects.append(_object("aphex.io/v1alpha1", "RepoBinding", name, labels, settings.platform_namespace, spec={
+        "aphexOrg": org, "repoOrg": repo_owner, "repoName": repo_name, "pipelineName": name,
+        "templateRef": DISPATCHER_TEMPLATE,
+    }, status={"phase": "Ready", "message": "Pipeline onboarded", "namespace": name,
+               "webhookURL": settings.webhook_url(org)}))
+    return objects

@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+"""Validate the whole tenant inventory before anything is written.
+
+Every problem is collected, each naming the tenant and the field, so one run
+shows all of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import (
+    DNS_LABEL,
+    ORG_NAME_MAX,
+    PIPELINE_NAME_MAX,
+    reserved_conflict,
+)
+
+# '%' and '/' are left out: the address becomes part of a RoleBinding name (a path segment).
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$&'*+=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+STATES = ("present", "absent")
+DISPLAY_NAME_MAX = 256
+QUOTA_KEYS = ("requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "persistentvolumeclaims", "pods",
+              "requests.storage", "services", "configmaps", "secrets")
+QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+
+ORG_FIELDS = ("name", "display_name", "admin_users", "state", "rotate_webhook_secret", "cascade")
+PIPELINE_FIELDS = ("name", "organization", "repo", "pipeline", "quota", "state", "isolation")
+
+
+class TenantValidationError(Exception):
+    """Raised with every problem found; the message lists them one per line."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("invalid tenant inventory:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _name_problems(where: str, name, limit: int) -> list:
+    if not isinstance(name, str) or not name:
+        return [f"{where}.name: required, a DNS label"]
+    problems = []
+    if len(name) > limit:
+        problems.append(f"{where}.name: '{name}' is {len(name)} characters, at most {limit} allowed")
+    if not DNS_LABEL.match(name):
+        problems.append(f"{where}.name: '{name}' is not a DNS label (lowercase letters, digits and '-', "
+                        "starting and ending with a letter or digit)")
+    reserved = reserved_conflict(name)
+    if reserved:
+        problems.append(f"{where}.name: '{name}' is reserved for the platform ('{reserved}')")
+    return problems
+
+
+def _unknown_fields(where: str, entry: dict, known) -> list:
+    return [f"{where}.{field}: unknown field (known: {', '.join(known)})" for field in entry if field not in known]
+
+
+def _state_problems(where: str, entry: dict) -> list:
+    state = entry.get("state", "present")
+    return [] if state in STATES else [f"{where}.state: '{state}' must be one of {', '.join(STATES)}"]
+
+
+def validate_organizations(organizations) -> list:
+    problems, seen = [], set()
+    if not isinstance(organizations, list):
+        return ["aphex_organizations: must be a list"]
+    for index, org in enumerate(organizations):
+        if not isinstance(org, dict):
+            problems.append(f"aphex_organizations[{index}]: must be a mapping")
+            continue
+        name = org.get("name")
+        where = f"aphex_organizations[{name if isinstance(name, str) and name else index}]"
+        problems += _unknown_fields(where, org, ORG_FIELDS)
+        problems += _name_problems(where, name, ORG_NAME_MAX)
+        if name in seen:
+            problems.append(f"{where}.name: '{name}' is listed twice")
+        seen.add(name)
+        problems += _state_problems(where, org)
+        if org.get("state", "present") == "absent":
+            continue
+        display_name = org.get("display_name")
+        if not isinstance(display_name, str) or not display_name.strip():
+            problems.append(f"{where}.display_name: required, a non-empty string")
+        elif len(display_name) > DISPLAY_NAME_MAX:
+            problems.append(f"{where}.display_name: {len(display_name)} characters, at most {DISPLAY_NAME_MAX} allowed")
+        admins = org.get("admin_users")
+        if not isinstance(admins, list) or not admins:
+            problems.append(f"{where}.admin_users: required, a list of at least one email address")
+            continue
+        emails = set()
+        for position, user in enumerate(admins):
+            if not isinstance(user, str) or not EMAIL.match(user):
+                problems.append(f"{where}.admin_users[{position}]: '{user}' is not a valid email address")
+            elif user.lower() in emails:
+                problems.append(f"{where}.admin_users[{position}]: '{user}' is listed twice")
+            else:
+                emails.add(user.lower())
+    return problems
+
+
+def _pipeline_document_problems(where: str, document) -> list:
+    """The Pipeline YAML must parse and be a tekton.dev/v1 Pipeline."""
+    from ansible.module_utils.common.yaml import yaml_load
+
+    if isinstance(document, str):
+        try:
+            document = yaml_load(document)
+        except Exception as error:  # any YAML error is the user's input problem
+            return [f"{where}.pipeline: not valid YAML ({str(error).splitlines()[0]})"]
+    if not isinstance(document, dict):
+        return [f"{where}.pipeline: required, a tekton.dev/v1 Pipeline (YAML text or mapping)"]
+    problems = []
+    if document.get("apiVersion") != "tekton.dev/v1":
+        problems.append(f"{where}.pipeline: apiVersion is '{document.get('apiVersion')}', expected 'tekton.dev/v1'")
+    if document.get("kind") != "Pipeline":
+        problems.append(f"{where}.pipeline: kind is '{document.get('kind')}', expected 'Pipeline'")
+    if not isinstance(document.get("spec"), dict):
+        problems.append(f"{where}.pipeline: spec is missing")
+    return problems
+
+
+def quota_problems(where: str, quota) -> list:
+    if not isinstance(quota, dict):
+        return [f"{where}: must be a mapping of quota keys to quantities"]
+    problems = []
+    for key, value in quota.items():
+        if key not in QUOTA_KEYS:
+            problems.append(f"{where}.{key}: unknown quota key (known: {', '.join(QUOTA_KEYS)})")
+        elif not QUANTITY.match(str(value)):
+            problems.append(f"{where}.{key}: '{value}' is not a Kubernetes quantity")
+    return problems
+
+
+def validate_pipelines(pipelines, organizations) -> list:
+    problems, seen = [], set()
+    if not isinstance(pipelines, list):
+        return ["aphex_pipelines: must be a list"]
+    org_states = {org.get("name"): org.get("state", "present") for org in organizations if isinstance(org, dict)}
+    for index, pipeline in enumerate(pipelines):
+        if not isinstance(pipeline, dict):
+            problems.append(f"aphex_pipelines[{index}]: must be a mapping")
+            continue
+        name = pipeline.get("name")
+        where = f"aphex_pipelines[{name if isinstance(name, str) and name else index}]"
+        problems += _unknown_fields(where, pipeline, PIPELINE_FIELDS)
+        problems += _name_problems(where, name, PIPELINE_NAME_MAX)
+        if isinstance(name, str) and name.startswith("org-"):
+            problems.append(f"{where}.name: '{name}' starts with 'org-', which organization namespaces use")
+        if name in seen:
+            problems.append(f"{where}.name: '{name}' is used by another pipeline; names are unique across the inventory")
+        seen.add(name)
+        problems += _state_problems(where, pipeline)
+        organization = pipeline.get("organization")
+        present = pipeline.get("state", "present") == "present"
+        if organization not in org_states:
+            problems.append(f"{where}.organization: '{organization}' is not in aphex_organizations")
+        elif present and org_states[organization] == "absent":
+            problems.append(f"{where}.organization: '{organization}' is being removed (state: absent)")
+        if not present:
+            continue
+        repo = pipeline.get("repo")
+        owner, _slash, repo_name = repo.partition("/") if isinstance(repo, str) else ("", "", "")
+        if not (GITHUB_OWNER.match(owner) and GITHUB_REPO.match(repo_name)) or repo_name in (".", ".."):
+            problems.append(f"{where}.repo: '{repo}' must be a GitHub repository as owner/name")
+        problems += _pipeline_document_problems(where, pipeline.get("pipeline"))
+        problems += quota_problems(f"{where}.quota", pipeline.get("quota", {}))
+        if "isolation" in pipeline and not isinstance(pipeline["isolation"], bool):
+            problems.append(f"{where}.isolation: must be true or false")
+    return problems
+
+
+def validate_tenants(organizations, pipelines, default_quota=None) -> None:
+    problems = validate_organizations(organizations) + validate_pipelines(pipelines, organizations or [])
+    problems += quota_problems("quota", default_quota or {})
+    if problems:
+        raise TenantValidationError(problems)

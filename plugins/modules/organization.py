@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: organization
+short_description: Onboard, update and remove platform organizations in one call
+version_added: 0.1.0
+author: Aphex platform engineering
+description:
+  - Converges every organization of the inventory in one call. An organization gets the namespace
+    C(org-<name>); the Secret C(github-webhook-secret) (key C(secret), 64 hex characters, generated once and
+    kept, rotated only when the entry sets C(rotate_webhook_secret=true)); the External Secrets wiring
+    (ServiceAccount, Role and RoleBinding C(eso-secrets-reader), ClusterSecretStore C(org-<name>-store));
+    the listener identity (ServiceAccount C(eventlistener), ClusterRoleBinding C(eventlistener-<name>));
+    the EventListener C(github-listener), which verifies GitHub signatures with the webhook secret, accepts
+    only push and pull_request events and selects exactly the organization's pipeline namespaces; the
+    TriggerBinding C(github-push-binding); one RoleBinding per admin user to the ClusterRole
+    C(organization-admin); and an C(Organization) record (C(aphex.io/v1alpha1)) with its status.
+  - Reads once per kind by label selector and writes, with server-side apply (field manager
+    C(aphex-platform)), only the objects that differ. A converged run sends no write request.
+  - An organization with O(organizations[].state=absent) is removed with everything it owns, cluster-scoped
+    objects included. It must have no pipelines left unless the entry sets C(cascade=true), which removes
+    them too.
+  - The Tekton Triggers, External Secrets and C(aphex.io) APIs must be served; otherwise the module fails
+    before writing, naming the missing API and the platform app that provides it.
+options:
+  show_secrets:
+    description:
+      - Return each organization's webhook secret (base64 of the value GitHub needs) in RV(webhook_secrets),
+        for setting up the GitHub webhooks. Off by default so that secrets never reach the output.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - aphex.platform.cluster
+  - aphex.platform.tenancy
+attributes:
+  check_mode:
+    support: full
+    description: Sends server-side dry runs only; objects whose namespace does not exist yet are previewed locally.
+  diff_mode:
+    support: full
+    description: Shows the desired fields of each changed object before and after; Secret values are redacted.
+  platform:
+    platforms: posix
+notes:
+  - Pass the same O(pipelines) as to M(aphex.platform.pipeline); the EventListener lists their namespaces.
+seealso:
+  - module: aphex.platform.pipeline
+"""
+
+EXAMPLES = r"""
+- name: Onboard the organizations of the inventory
+  aphex.platform.organization:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    organizations:
+      - name: acme
+        display_name: ACME Corporation
+        admin_users: [admin@acme-corp.com]
+    pipelines: "{{ aphex_pipelines | default([]) }}"
+    webhook_domain: example.com
+
+- name: Remove an organization and its pipelines
+  aphex.platform.organization:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    organizations:
+      - name: acme
+        state: absent
+        cascade: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any object was created, updated or deleted.
+  returned: always
+  type: bool
+objects:
+  description: What happened to each object the organizations own.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {action: created, kind: Namespace, name: org-acme}
+    - {action: unchanged, kind: Secret, namespace: org-acme, name: github-webhook-secret}
+organizations:
+  description: One entry per organization, with its namespace and public webhook URL.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: acme, state: present, namespace: org-acme, webhook_url: "https://acme.example.com"}
+requests:
+  description: How many list, apply and delete requests the call sent (dry runs included).
+  returned: always
+  type: dict
+  sample: {list: 17, apply: 0, delete: 0}
+webhook_secrets:
+  description: Organization name to its webhook secret, base64-encoded as stored in the Secret.
+  returned: when O(show_secrets=true)
+  type: dict
+"""
+
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy_module import run_module
+
+
+def main():
+    run_module("organizations", {"show_secrets": {"type": "bool", "default": False}})
+
+
+if __name__ == "__main__":
+    main()

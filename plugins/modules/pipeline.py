@@ -1,0 +1,93 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pipeline
+short_description: Onboard, update and remove tenant pipelines in one call
+version_added: 0.1.0
+author: Aphex platform engineering
+description:
+  - Converges every pipeline of the inventory in one call. A pipeline gets its namespace (labelled with the
+    pipeline, organization and repository); the ConfigMap C(pipeline-context); the Tekton Pipeline from the
+    entry's YAML, with name and namespace forced; ServiceAccount, Role and RoleBinding C(pipeline-runner);
+    ClusterRole and ClusterRoleBinding C(pipeline-runner-<name>); the RoleBinding C(<name>-argocd-access) and
+    the AppProject C(<name>) in ArgoCD's namespace (only the repository as source, only C(<name>) and
+    C(<name>-*) as destinations, no cluster-scoped kinds); the TriggerTemplate C(<name>-trigger-template)
+    (the C(run-pipeline-v1) dispatcher) and the Trigger C(<name>-trigger), filtering on the repository, in
+    the organization's namespace; a copy of the organization's webhook secret; tenant isolation
+    (ResourceQuota C(tenant-quota), LimitRange C(tenant-limits), NetworkPolicy C(tenant-isolation)) unless
+    turned off; and a C(RepoBinding) record with its status.
+  - Reads once per kind by label selector and writes, with server-side apply (field manager
+    C(aphex-platform)), only the objects that differ. A converged run sends no write request.
+  - A pipeline with C(state=absent) is removed with everything it owns, its cluster-scoped objects, its
+    ArgoCD RoleBinding, its AppProject and the ArgoCD Applications labelled C(platform.aphex/pipeline=<name>).
+  - Run M(aphex.platform.organization) first: the pipeline's organization must be onboarded.
+extends_documentation_fragment:
+  - aphex.platform.cluster
+  - aphex.platform.tenancy
+attributes:
+  check_mode:
+    support: full
+    description: Sends server-side dry runs only; objects whose namespace does not exist yet are previewed locally.
+  diff_mode:
+    support: full
+    description: Shows the desired fields of each changed object before and after; Secret values are redacted.
+  platform:
+    platforms: posix
+seealso:
+  - module: aphex.platform.organization
+"""
+
+EXAMPLES = r"""
+- name: Onboard the pipelines of the inventory
+  aphex.platform.pipeline:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    organizations: "{{ aphex_organizations }}"
+    pipelines:
+      - name: acme-web
+        organization: acme
+        repo: acme-corp/web
+        pipeline: "{{ lookup('ansible.builtin.file', 'pipelines/acme-web.yaml') }}"
+        quota:
+          limits.cpu: "16"
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any object was created, updated or deleted.
+  returned: always
+  type: bool
+objects:
+  description: What happened to each object the pipelines own.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {action: created, kind: Namespace, name: acme-web}
+pipelines:
+  description: One entry per pipeline.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: acme-web, state: present, organization: acme, namespace: acme-web}
+requests:
+  description: How many list, apply and delete requests the call sent (dry runs included).
+  returned: always
+  type: dict
+  sample: {list: 16, apply: 0, delete: 0}
+"""
+
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy_module import run_module
+
+
+def main():
+    run_module("pipelines")
+
+
+if __name__ == "__main__":
+    main()

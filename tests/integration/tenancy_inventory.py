@@ -1,0 +1,39 @@
+"""Write an inventory the way a user does (hosts.yml + host_vars) and run onboard.yml on it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.ansible_runner import run_playbook
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE_YAML = (REPO / "tests/integration/fixtures/pipelines/build-and-test.yaml").read_text()
+HOST = "test-cluster"
+
+
+def write_inventory(directory: Path, kubeconfig: Path, **tenant_vars) -> Path:
+    (directory / "host_vars" / HOST).mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(yaml.safe_dump({"aphex_cluster": {"hosts": {HOST: {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "aphex_kubeconfig": str(kubeconfig)}}}}))
+    (directory / "host_vars" / HOST / "tenants.yml").write_text(yaml.safe_dump(tenant_vars, sort_keys=False))
+    return directory
+
+
+def onboard(inventory: Path, *args: str):
+    return run_playbook(REPO / "playbooks/onboard.yml", "-i", str(inventory), *args)
+
+
+def module_result(run, task: str) -> dict:
+    [result] = run.task_results(task, HOST)
+    return result
+
+
+def org(name: str, *admins: str, **extra) -> dict:
+    return {"name": name, "display_name": f"{name.title()} Inc.", "admin_users": list(admins) or [f"admin@{name}.io"],
+            **extra}
+
+
+def pipeline(name: str, organization: str, repo: str, **extra) -> dict:
+    return {"name": name, "organization": organization, "repo": repo, "pipeline": PIPELINE_YAML, **extra}

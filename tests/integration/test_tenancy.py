@@ -1,0 +1,351 @@
+"""Onboarding tenants from host_vars with playbooks/onboard.yml against the real control plane."""
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+
+import pytest
+from kubernetes import client, config
+
+from tests.integration.tenancy_inventory import module_result, onboard, org, pipeline, write_inventory
+from tests.k8s_helpers import get, list_labelled, wait_for
+
+TRIGGERS = "triggers.tekton.dev/v1beta1"
+
+
+def _suffix() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+@pytest.fixture
+def tenants(platform_apis, control_plane, tmp_path):
+    """Two organizations with three pipelines, names unique to the test."""
+    s = _suffix()
+    names = {"a": f"acme{s}", "b": f"bolt{s}", "web": f"web{s}", "api": f"api{s}", "site": f"site{s}"}
+    variables = {
+        "aphex_organizations": [org(names["a"], f"alice@{names['a']}.io", f"ops@{names['a']}.io"),
+                                org(names["b"], f"bob@{names['b']}.io")],
+        "aphex_pipelines": [pipeline(names["web"], names["a"], "acme-corp/web"),
+                            pipeline(names["api"], names["a"], "acme-corp/api.service_", quota={"pods": "40"}),
+                            pipeline(names["site"], names["b"], "bolt/site", isolation=False)],
+        "aphex_webhook_domain": "hooks.example.test",
+    }
+    inventory = write_inventory(tmp_path / "inventory", control_plane.admin_kubeconfig, **variables)
+    return names, variables, inventory
+
+
+def _writes(audit, mark, user):
+    return [(e.verb, e.resource, e.namespace, e.name) for e in audit.writes(since=mark, user=user)]
+
+
+def test_onboarding_creates_the_organization_objects(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    api = platform_apis
+    a, ns = names["a"], f"org-{names['a']}"
+
+    namespace = get(api, "v1", "Namespace", ns)
+    assert {k: v for k, v in namespace["metadata"]["labels"].items() if k.startswith("platform.aphex/")} == {
+        "platform.aphex/managed-by": "aphex-platform", "platform.aphex/organization": a,
+        "platform.aphex/owner-kind": "Organization", "platform.aphex/owner-name": a}
+    secret = get(api, "v1", "Secret", "github-webhook-secret", ns)
+    assert re.fullmatch(r"[0-9a-f]{64}", base64.b64decode(secret["data"]["secret"]).decode())
+
+    assert get(api, "rbac.authorization.k8s.io/v1", "Role", "eso-secrets-reader", ns)["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["org-secrets"], "verbs": ["get"]}]
+    store = get(api, "external-secrets.io/v1", "ClusterSecretStore", f"org-{a}-store")
+    assert store["spec"]["conditions"] == [{"namespaceSelector": {"matchLabels": {"platform.aphex/organization": a}}}]
+    assert store["spec"]["provider"]["kubernetes"]["remoteNamespace"] == ns
+    assert store["spec"]["provider"]["kubernetes"]["auth"] == {
+        "serviceAccount": {"name": "eso-secrets-reader", "namespace": ns}}
+
+    binding = get(api, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", f"eventlistener-{a}")
+    assert binding["roleRef"]["name"] == "eventlistener-access"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "eventlistener", "namespace": ns}]
+
+    listener = get(api, TRIGGERS, "EventListener", "github-listener", ns)
+    assert listener["spec"]["serviceAccountName"] == "eventlistener"
+    assert listener["spec"]["namespaceSelector"] == {"matchNames": sorted([names["api"], names["web"]])}
+    [group] = listener["spec"]["triggerGroups"]
+    assert group["triggerSelector"] == {"labelSelector": {"matchLabels": {"platform.aphex/organization": a}}}
+    [interceptor] = group["interceptors"]
+    assert interceptor["ref"] == {"name": "github", "kind": "ClusterInterceptor"}
+    assert {p["name"]: p["value"] for p in interceptor["params"]} == {
+        "secretRef": {"secretName": "github-webhook-secret", "secretKey": "secret"},
+        "eventTypes": ["push", "pull_request"]}
+    assert get(api, TRIGGERS, "TriggerBinding", "github-push-binding", ns)["spec"]["params"] == [
+        {"name": "git-url", "value": "$(body.repository.clone_url)"},
+        {"name": "git-revision", "value": "$(body.after)"}]
+
+    admins = list_labelled(api, "rbac.authorization.k8s.io/v1", "RoleBinding",
+                           f"platform.aphex/owner-kind=Organization,platform.aphex/owner-name={a}")
+    admin_bindings = {b["metadata"]["name"]: b for b in admins if b["roleRef"]["name"] == "organization-admin"}
+    assert set(admin_bindings) == {f"organization-admin-alice@{a}.io", f"organization-admin-ops@{a}.io"}
+    assert admin_bindings[f"organization-admin-alice@{a}.io"]["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": f"alice@{a}.io"}]
+
+    record = get(api, "aphex.io/v1alpha1", "Organization", a, "platform-system")
+    assert record["spec"] == {"displayName": f"{a.title()} Inc.", "adminUsers": [f"alice@{a}.io", f"ops@{a}.io"]}
+    assert record["status"] == {"phase": "Ready", "namespace": ns, "webhookURL": f"https://{a}.hooks.example.test",
+                                "message": "Organization onboarded"}
+
+
+def test_onboarding_creates_the_pipeline_objects(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    api = platform_apis
+    a, web, site, api_name = names["a"], names["web"], names["site"], names["api"]
+
+    labels = get(api, "v1", "Namespace", web)["metadata"]["labels"]
+    assert labels["platform.aphex/pipeline"] == web and labels["platform.aphex/organization"] == a
+    assert labels["platform.aphex/repo"] == "acme-corp-web"
+    # owner/name made into a valid label value: no trailing '_'
+    assert get(api, "v1", "Namespace", api_name)["metadata"]["labels"]["platform.aphex/repo"] == "acme-corp-api.service"
+    assert get(api, "v1", "ConfigMap", "pipeline-context", web)["data"] == {
+        "REPO_URL": "https://github.com/acme-corp/web", "REPO_ORG": "acme-corp", "REPO_NAME": "web",
+        "APHEX_ORG": a, "PIPELINE_NAME": web, "ORG_NAMESPACE": f"org-{a}"}
+
+    tekton = get(api, "tekton.dev/v1", "Pipeline", web, web)
+    assert tekton["metadata"]["labels"]["team"] == "web"
+    assert [t["name"] for t in tekton["spec"]["tasks"]] == ["clone"]
+    assert get(api, "tekton.dev/v1", "Pipeline", "ignored-the-module-forces-the-name", web) is None
+
+    role = get(api, "rbac.authorization.k8s.io/v1", "Role", "pipeline-runner", web)
+    assert {tuple(r["resources"]): r["verbs"] for r in role["rules"]}[("pipelineruns", "taskruns")] == [
+        "get", "list", "create", "watch"]
+    runner = [{"kind": "ServiceAccount", "name": "pipeline-runner", "namespace": web}]
+    assert get(api, "rbac.authorization.k8s.io/v1", "RoleBinding", "pipeline-runner", web)["subjects"] == runner
+    assert get(api, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", f"pipeline-runner-{web}")["subjects"] == runner
+    argocd_access = get(api, "rbac.authorization.k8s.io/v1", "RoleBinding", f"{web}-argocd-access", "argocd")
+    assert argocd_access["roleRef"]["name"] == "argocd-application-deployer" and argocd_access["subjects"] == runner
+
+    project = get(api, "argoproj.io/v1alpha1", "AppProject", web, "argocd")["spec"]
+    assert project["sourceRepos"] == ["https://github.com/acme-corp/web", "https://github.com/acme-corp/web.git"]
+    assert [d["namespace"] for d in project["destinations"]] == [web, f"{web}-*"]
+    assert project["clusterResourceWhitelist"] == []
+
+    trigger = get(api, TRIGGERS, "Trigger", f"{web}-trigger", f"org-{a}")
+    assert trigger["metadata"]["labels"]["platform.aphex/organization"] == a
+    assert trigger["spec"]["interceptors"][0]["params"] == [
+        {"name": "filter", "value": "body.repository.full_name == 'acme-corp/web'"}]
+    assert trigger["spec"]["template"] == {"ref": f"{web}-trigger-template"}
+    template = get(api, TRIGGERS, "TriggerTemplate", f"{web}-trigger-template", f"org-{a}")
+    [run_template] = template["spec"]["resourcetemplates"]
+    assert run_template["spec"]["taskRunTemplate"] == {"serviceAccountName": "pipeline-runner"}
+
+    org_secret = get(api, "v1", "Secret", "github-webhook-secret", f"org-{a}")["data"]
+    assert get(api, "v1", "Secret", "github-webhook-secret", web)["data"] == org_secret
+
+    assert get(api, "v1", "ResourceQuota", "tenant-quota", web)["spec"]["hard"] == {
+        "limits.cpu": "8", "limits.memory": "16Gi", "persistentvolumeclaims": "5", "pods": "20",
+        "requests.cpu": "4", "requests.memory": "8Gi"}
+    assert get(api, "v1", "ResourceQuota", "tenant-quota", api_name)["spec"]["hard"]["pods"] == "40"
+    policy = get(api, "networking.k8s.io/v1", "NetworkPolicy", "tenant-isolation", web)["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert {"namespaceSelector": {"matchLabels": {"platform.aphex/organization": a}}} in policy["ingress"][0]["from"]
+    assert get(api, "v1", "LimitRange", "tenant-limits", web)["spec"]["limits"][0]["max"] == {"cpu": "2", "memory": "4Gi"}
+    for kind, api_version in (("ResourceQuota", "v1"), ("LimitRange", "v1"), ("NetworkPolicy", "networking.k8s.io/v1")):
+        assert list_labelled(api, api_version, kind, f"platform.aphex/pipeline={site}") == []
+
+    binding = get(api, "aphex.io/v1alpha1", "RepoBinding", web, "platform-system")
+    assert binding["spec"] == {"aphexOrg": a, "repoOrg": "acme-corp", "repoName": "web", "pipelineName": web,
+                               "templateRef": "run-pipeline-v1"}
+    assert binding["status"]["phase"] == "Ready"
+    assert binding["status"]["webhookURL"] == f"https://{a}.hooks.example.test"
+
+
+def test_second_run_changes_nothing_and_sends_no_write(tenants, audit, admin_user):
+    _names, _variables, inventory = tenants
+    first = onboard(inventory)
+    assert first.returncode == 0 and first.changed == 2, first.output
+    mark = audit.mark()
+    again = onboard(inventory)
+    assert again.returncode == 0, again.output
+    assert again.changed == 0
+    assert _writes(audit, mark, admin_user) == []
+    organizations = module_result(again, "Converge the organizations")
+    assert {entry["action"] for entry in organizations["objects"]} == {"unchanged"}
+    assert organizations["requests"]["apply"] == 0 and organizations["requests"]["delete"] == 0
+
+
+def test_check_mode_on_a_fresh_cluster_reports_and_writes_nothing(tenants, audit, admin_user, platform_apis):
+    names, _variables, inventory = tenants
+    mark = audit.mark()
+    preview = onboard(inventory, "--check", "--diff")
+    assert preview.returncode == 0, preview.output
+    assert preview.changed == 2
+    assert _writes(audit, mark, admin_user) == []
+    assert get(platform_apis, "v1", "Namespace", f"org-{names['a']}") is None
+    organizations = module_result(preview, "Converge the organizations")
+    created = {(o["kind"], o.get("namespace", ""), o["name"]) for o in organizations["objects"] if o["action"] == "created"}
+    assert ("Secret", f"org-{names['a']}", "github-webhook-secret") in created
+    assert ("Organization", "platform-system", names["a"]) in created
+    # --diff shows the desired objects, with the webhook secret redacted
+    [secret_diff] = [d for d in organizations["diff"]
+                     if d["after_header"] == f"Secret org-{names['a']}/github-webhook-secret"]
+    assert secret_diff["after"]["data"] == {"secret": "<redacted>"}
+    assert "<redacted>" in preview.output
+    assert not re.search(r"[0-9a-f]{64}", preview.output)
+
+
+def test_secrets_never_reach_the_output_even_at_vvv(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    run = onboard(inventory, "-vvv", "--diff")
+    assert run.returncode == 0, run.output
+    secret = get(platform_apis, "v1", "Secret", "github-webhook-secret", f"org-{names['a']}")["data"]["secret"]
+    assert secret not in run.output and base64.b64decode(secret).decode() not in run.output
+
+
+def test_show_secrets_prints_the_webhook_url_and_secret(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    run = onboard(inventory, "-e", "aphex_show_secrets=true")
+    assert run.returncode == 0, run.output
+    secret = base64.b64decode(get(platform_apis, "v1", "Secret", "github-webhook-secret",
+                                  f"org-{names['a']}")["data"]["secret"]).decode()
+    shown = [r["msg"] for r in run.task_results("Show the webhook endpoints and secrets for the GitHub setup",
+                                                "test-cluster")[0]["results"]]
+    assert f"{names['a']}: payload URL https://{names['a']}.hooks.example.test, secret {secret}" in shown
+
+
+def test_webhook_secret_is_kept_across_runs_and_rotated_only_on_request(tenants, platform_apis, control_plane):
+    names, variables, inventory = tenants
+    assert onboard(inventory).returncode == 0
+    ns = f"org-{names['a']}"
+    original = get(platform_apis, "v1", "Secret", "github-webhook-secret", ns)["data"]["secret"]
+    assert onboard(inventory).returncode == 0
+    assert get(platform_apis, "v1", "Secret", "github-webhook-secret", ns)["data"]["secret"] == original
+
+    variables["aphex_organizations"][0]["rotate_webhook_secret"] = True
+    write_inventory(inventory, control_plane.admin_kubeconfig, **variables)
+    assert onboard(inventory).returncode == 0
+    rotated = get(platform_apis, "v1", "Secret", "github-webhook-secret", ns)["data"]["secret"]
+    assert rotated != original
+    # the pipelines' copies follow the organization's secret
+    assert get(platform_apis, "v1", "Secret", "github-webhook-secret", names["web"])["data"]["secret"] == rotated
+    assert get(platform_apis, "v1", "Secret", "github-webhook-secret", f"org-{names['b']}")["data"]["secret"] != rotated
+
+
+def test_editing_a_tenant_updates_only_what_changed(tenants, platform_apis, audit, admin_user, control_plane):
+    names, variables, inventory = tenants
+    assert onboard(inventory).returncode == 0
+    a = names["a"]
+    variables["aphex_organizations"][0]["admin_users"] = [f"alice@{a}.io", f"new@{a}.io"]  # ops removed, new added
+    variables["aphex_pipelines"][0]["quota"] = {"pods": "50"}
+    variables["aphex_pipelines"][1]["repo"] = "acme-corp/api-v2"
+    write_inventory(inventory, control_plane.admin_kubeconfig, **variables)
+    mark = audit.mark()
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    writes = set(_writes(audit, mark, admin_user))
+    ns = f"org-{a}"
+    assert writes == {
+        ("delete", "rolebindings", ns, f"organization-admin-ops@{a}.io"),
+        ("patch", "rolebindings", ns, f"organization-admin-new@{a}.io"),
+        ("patch", "organizations", "platform-system", a),
+        ("patch", "resourcequotas", names["web"], "tenant-quota"),
+        ("patch", "namespaces", names["api"], names["api"]),  # the audit log names a namespace as its own
+        ("patch", "configmaps", names["api"], "pipeline-context"),
+        ("patch", "appprojects", "argocd", names["api"]),
+        ("patch", "triggers", ns, f"{names['api']}-trigger"),
+        ("patch", "repobindings", "platform-system", names["api"]),
+    }
+    assert get(platform_apis, "v1", "ResourceQuota", "tenant-quota", names["web"])["spec"]["hard"]["pods"] == "50"
+    trigger = get(platform_apis, TRIGGERS, "Trigger", f"{names['api']}-trigger", ns)
+    assert trigger["spec"]["interceptors"][0]["params"][0]["value"] == "body.repository.full_name == 'acme-corp/api-v2'"
+
+
+def _tenant_objects(api, selector):
+    """Every object still labelled with the selector, across the kinds the tenants use (cluster-scoped too)."""
+    from ansible_collections.aphex.platform.plugins.module_utils.tenancy import ORGANIZATION_KINDS, PIPELINE_KINDS
+
+    found = []
+    for api_version, kind in dict.fromkeys(ORGANIZATION_KINDS + PIPELINE_KINDS):
+        found += [f"{kind}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
+                  for o in list_labelled(api, api_version, kind, selector)
+                  if not o["metadata"].get("deletionTimestamp")]
+    return found
+
+
+def test_removing_a_pipeline_removes_everything_it_owns(tenants, platform_apis, control_plane):
+    names, variables, inventory = tenants
+    assert onboard(inventory).returncode == 0
+    api, web, a = platform_apis, names["web"], names["a"]
+    # an Application the pipeline deployed through ArgoCD goes with it
+    application = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                   "metadata": {"name": f"{web}-app", "namespace": "argocd", "labels": {"platform.aphex/pipeline": web}},
+                   "spec": {"project": web}}
+    from kubernetes import dynamic
+
+    dynamic.DynamicClient(api).resources.get(api_version="argoproj.io/v1alpha1", kind="Application").create(
+        body=application, namespace="argocd")
+    variables["aphex_pipelines"][0]["state"] = "absent"
+    write_inventory(inventory, control_plane.admin_kubeconfig, **variables)
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    assert get(api, "argoproj.io/v1alpha1", "Application", f"{web}-app", "argocd") is None
+    assert get(api, "argoproj.io/v1alpha1", "AppProject", web, "argocd") is None
+    assert get(api, "rbac.authorization.k8s.io/v1", "ClusterRole", f"pipeline-runner-{web}") is None
+    assert get(api, "rbac.authorization.k8s.io/v1", "RoleBinding", f"{web}-argocd-access", "argocd") is None
+    assert get(api, TRIGGERS, "Trigger", f"{web}-trigger", f"org-{a}") is None
+    listener = get(api, TRIGGERS, "EventListener", "github-listener", f"org-{a}")
+    assert listener["spec"]["namespaceSelector"]["matchNames"] == [names["api"]]
+    assert wait_for(lambda: _tenant_objects(api, f"platform.aphex/pipeline={web}") == [], timeout=60), \
+        _tenant_objects(api, f"platform.aphex/pipeline={web}")
+    assert get(api, "v1", "Namespace", names["api"]) is not None  # the sibling pipeline stays
+
+
+def test_removing_an_organization_with_pipelines_needs_cascade(tenants, platform_apis, control_plane, audit,
+                                                               admin_user):
+    names, variables, inventory = tenants
+    assert onboard(inventory).returncode == 0
+    api, a = platform_apis, names["a"]
+    variables["aphex_organizations"][0]["state"] = "absent"
+    variables["aphex_pipelines"] = [p for p in variables["aphex_pipelines"] if p["organization"] != a]
+    write_inventory(inventory, control_plane.admin_kubeconfig, **variables)
+    mark = audit.mark()
+    refused = onboard(inventory)
+    assert refused.returncode != 0
+    message = module_result(refused, "Converge the organizations")["msg"]
+    assert message == (f"organization '{a}' still has pipelines {names['api']}, {names['web']}: remove them first "
+                       "or set cascade: true on the organization")
+    assert _writes(audit, mark, admin_user) == []
+
+    variables["aphex_organizations"][0]["cascade"] = True
+    write_inventory(inventory, control_plane.admin_kubeconfig, **variables)
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    assert get(api, "aphex.io/v1alpha1", "Organization", a, "platform-system") is None
+    assert wait_for(lambda: _tenant_objects(api, f"platform.aphex/organization={a}") == [], timeout=90), \
+        _tenant_objects(api, f"platform.aphex/organization={a}")
+    assert get(api, "v1", "Namespace", f"org-{names['b']}") is not None  # the other organization stays
+
+
+def test_prune_removes_managed_tenants_missing_from_inventory(fresh_control_plane, tmp_path):
+    api = config.new_client_from_config(config_file=str(fresh_control_plane.admin_kubeconfig))
+    kubeconfig = fresh_control_plane.admin_kubeconfig
+    everyone = {"aphex_organizations": [org("keep"), org("gone")],
+                "aphex_pipelines": [pipeline("keep-web", "keep", "keep/web"), pipeline("gone-web", "gone", "gone/web")]}
+    inventory = write_inventory(tmp_path / "inventory", kubeconfig, **everyone)
+    assert onboard(inventory).returncode == 0
+    # somebody else's namespace, not managed by the collection, must survive a prune
+    client.CoreV1Api(api).create_namespace({"metadata": {"name": "hand-made"}})
+
+    fewer = {"aphex_organizations": [org("keep")], "aphex_pipelines": [pipeline("keep-web", "keep", "keep/web")],
+             "aphex_prune_tenants": True}
+    write_inventory(inventory, kubeconfig, **fewer)
+    preview = onboard(inventory, "--check")
+    assert preview.returncode == 0, preview.output
+    listed = {(o["kind"], o["name"]) for o in module_result(preview, "Converge the organizations")["objects"]
+              if o["action"] == "deleted"}
+    assert {("Namespace", "org-gone"), ("Namespace", "gone-web"), ("Organization", "gone")} <= listed
+    assert get(api, "v1", "Namespace", "org-gone") is not None  # check mode only lists them
+
+    run = onboard(inventory)
+    assert run.returncode == 0, run.output
+    assert wait_for(lambda: _tenant_objects(api, "platform.aphex/organization=gone") == [], timeout=90)
+    assert get(api, "v1", "Namespace", "org-keep") is not None and get(api, "v1", "Namespace", "keep-web") is not None
+    assert get(api, "v1", "Namespace", "hand-made") is not None
+    assert onboard(inventory).changed == 0

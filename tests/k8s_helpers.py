@@ -1,0 +1,64 @@
+"""Small helpers for tests that set up or inspect the control plane."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+from kubernetes import client, dynamic
+from kubernetes.client.rest import ApiException
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def wait_for(predicate, timeout=60.0, interval=0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def apply_files(api_client, *paths: Path) -> list:
+    """Server-side apply every document of the files; wait for CRDs to be Established."""
+    resources = dynamic.DynamicClient(api_client).resources
+    applied = []
+    for path in paths:
+        for document in yaml.safe_load_all(Path(path).read_text()):
+            if not document:
+                continue
+            resource = resources.get(api_version=document["apiVersion"], kind=document["kind"])
+            resource.server_side_apply(body=document, field_manager="aphex-tests", force_conflicts=True)
+            applied.append(document)
+    extensions = client.ApiextensionsV1Api(api_client)
+    for document in applied:
+        if document["kind"] == "CustomResourceDefinition":
+            name = document["metadata"]["name"]
+            assert wait_for(lambda name=name: any(
+                c.type == "Established" and c.status == "True"
+                for c in extensions.read_custom_resource_definition(name).status.conditions or [])), name
+    return applied
+
+
+def ensure_namespace(api_client, name: str) -> None:
+    try:
+        client.CoreV1Api(api_client).create_namespace({"metadata": {"name": name}})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+
+
+def get(api_client, api_version: str, kind: str, name: str, namespace: str | None = None):
+    """The object as a dict, or None when absent."""
+    resource = dynamic.DynamicClient(api_client).resources.get(api_version=api_version, kind=kind)
+    try:
+        return resource.get(name=name, namespace=namespace).to_dict()
+    except dynamic.exceptions.NotFoundError:
+        return None
+
+
+def list_labelled(api_client, api_version: str, kind: str, selector: str) -> list:
+    resource = dynamic.DynamicClient(api_client).resources.get(api_version=api_version, kind=kind)
+    return [item.to_dict() for item in resource.get(label_selector=selector).items]
