@@ -91,3 +91,8 @@ build: setup ## build the collection tarball into build/
 .PHONY: clean
 clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go caches)
 	rm -rf build tests/output .pytest_cache $(CLUSTER_DIR)
+
+# -------------------------------------------------------------- benchmarks
+.PHONY: bench
+bench: setup controlplane ## onboarding benchmark (BENCH_ORGS x BENCH_PIPELINES) against a one-by-one baseline
+	$(BIN)/python tests/bench/bench_tenancy.py

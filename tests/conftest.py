@@ -7,6 +7,8 @@ from tests/controlplane/build.sh (instant when cached).
 """
 from __future__ import annotations
 
+import signal
+import sys
 import uuid
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
 COLLECTIONS = Path(__file__).resolve().parent.parent / ".collections"
 assert (COLLECTIONS / "ansible_collections/aphex/platform").exists(), "run `make setup` first"
 _AnsibleCollectionFinder(paths=[str(COLLECTIONS)])._install()  # pylint: disable=protected-access
+# A run stopped from outside still tears its control planes down (fixture finalizers).
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +66,15 @@ def admin_user() -> str:
     return ADMIN_USER
 
 
-PLATFORM_FILES = ("files/crds/aphex.io_organizations.yaml", "files/crds/aphex.io_repobindings.yaml",
-                  "files/rbac/tenant-clusterroles.yaml", "tests/integration/fixtures/third-party-crds.yaml")
+# The collection's CRDs and ClusterRoles, and stand-ins for the platform apps' CRDs.
+PLATFORM_FILES = ("files/crds", "files/rbac", "tests/integration/fixtures/crds")
 
 
 def install_platform_apis(api_client) -> None:
     """What the platform apps would have installed before tenants are onboarded."""
     from tests.k8s_helpers import REPO, apply_files, ensure_namespace
 
-    apply_files(api_client, *(REPO / path for path in PLATFORM_FILES))
+    apply_files(api_client, *(path for folder in PLATFORM_FILES for path in sorted((REPO / folder).glob("*.yaml"))))
     for namespace in ("platform-system", "argocd"):
         ensure_namespace(api_client, namespace)
 
@@ -82,14 +86,20 @@ def platform_apis(admin_api):
 
 
 @pytest.fixture
-def fresh_control_plane(tmp_path):
-    """A control plane of the test's own, for tests that act on every tenant (prune)."""
-    from kubernetes import config
-
+def bare_control_plane(tmp_path):
+    """A control plane of the test's own, with nothing installed."""
     plane = ControlPlane(tmp_path / "controlplane", binaries())
     plane.up()
     try:
-        install_platform_apis(config.new_client_from_config(config_file=str(plane.admin_kubeconfig)))
         yield plane
     finally:
         plane.down()
+
+
+@pytest.fixture
+def fresh_control_plane(bare_control_plane):
+    """A control plane of the test's own with the platform APIs, for tests that act on every tenant (prune)."""
+    from kubernetes import config
+
+    install_platform_apis(config.new_client_from_config(config_file=str(bare_control_plane.admin_kubeconfig)))
+    return bare_control_plane

@@ -18,7 +18,8 @@ mkdir -p "$HOME/.ansible/test/cache"
 cp "$repo/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 rm -rf "$root"
 mkdir -p "$dest"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} find {} -maxdepth 0 -type f -print0 \
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard \
+  | python3 -c 'import os, sys; sys.stdout.write("".join(f + "\0" for f in sys.stdin.read().split("\0") if os.path.isfile(f)))' \
   | tar --null -T - -cf -) | tar -C "$dest" -xf -
 cd "$dest"
 # ansible-test lists files with git; this copy lives in an ignored folder of the

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Argument specs shared by the tenancy modules (documented in the doc fragments of the same names)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes API as the tenancy modules use it: discovery with clear
 errors for missing platform APIs, one LIST per kind, server-side apply."""
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge many objects in one pass: read once per kind, compare the desired
 fields, and write only what differs.
 
@@ -92,8 +92,11 @@ def project(live, desired):
 def manifest_hash(manifest: dict) -> str:
     body = copy.deepcopy(manifest)
     body.pop("status", None)
-    annotations = body.get("metadata", {}).get("annotations", {})
+    metadata = body.get("metadata", {})
+    annotations = metadata.get("annotations") or {}
     annotations.pop(ANNOTATION_APPLIED_HASH, None)
+    if not annotations:
+        metadata.pop("annotations", None)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 

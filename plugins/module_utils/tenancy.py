@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge organizations and pipelines from inventory in one pass each.
 
 Both modules validate the whole inventory first, then read every managed

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: organization
 short_description: Onboard, update and remove platform organizations in one call
 version_added: 0.1.0
-author: Aphex platform engineering
+author: Aphex platform engineering (@aphex-platform)
 description:
   - Converges every organization of the inventory in one call. An organization gets the namespace
     C(org-<name>); the Secret C(github-webhook-secret) (key C(secret), 64 hex characters, generated once and
@@ -22,7 +22,7 @@ description:
     C(organization-admin); and an C(Organization) record (C(aphex.io/v1alpha1)) with its status.
   - Reads once per kind by label selector and writes, with server-side apply (field manager
     C(aphex-platform)), only the objects that differ. A converged run sends no write request.
-  - An organization with O(organizations[].state=absent) is removed with everything it owns, cluster-scoped
+  - An organization with C(state=absent) is removed with everything it owns, cluster-scoped
     objects included. It must have no pipelines left unless the entry sets C(cascade=true), which removes
     them too.
   - The Tekton Triggers, External Secrets and C(aphex.io) APIs must be served; otherwise the module fails
@@ -45,6 +45,8 @@ attributes:
     support: full
     description: Shows the desired fields of each changed object before and after; Secret values are redacted.
   platform:
+    support: full
+    description: Runs on the controller (or any host with the C(kubernetes) Python client) against the cluster API.
     platforms: posix
 notes:
   - Pass the same O(pipelines) as to M(aphex.platform.pipeline); the EventListener lists their namespaces.

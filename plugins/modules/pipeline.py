@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: pipeline
 short_description: Onboard, update and remove tenant pipelines in one call
 version_added: 0.1.0
-author: Aphex platform engineering
+author: Aphex platform engineering (@aphex-platform)
 description:
   - Converges every pipeline of the inventory in one call. A pipeline gets its namespace (labelled with the
     pipeline, organization and repository); the ConfigMap C(pipeline-context); the Tekton Pipeline from the
@@ -25,7 +25,7 @@ description:
     C(aphex-platform)), only the objects that differ. A converged run sends no write request.
   - A pipeline with C(state=absent) is removed with everything it owns, its cluster-scoped objects, its
     ArgoCD RoleBinding, its AppProject and the ArgoCD Applications labelled C(platform.aphex/pipeline=<name>).
-  - Run M(aphex.platform.organization) first: the pipeline's organization must be onboarded.
+  - Run M(aphex.platform.organization) first, so that the pipeline's organization is onboarded.
 extends_documentation_fragment:
   - aphex.platform.cluster
   - aphex.platform.tenancy
@@ -37,6 +37,8 @@ attributes:
     support: full
     description: Shows the desired fields of each changed object before and after; Secret values are redacted.
   platform:
+    support: full
+    description: Runs on the controller (or any host with the C(kubernetes) Python client) against the cluster API.
     platforms: posix
 seealso:
   - module: aphex.platform.organization

@@ -349,3 +349,77 @@ def test_prune_removes_managed_tenants_missing_from_inventory(fresh_control_plan
     assert get(api, "v1", "Namespace", "org-keep") is not None and get(api, "v1", "Namespace", "keep-web") is not None
     assert get(api, "v1", "Namespace", "hand-made") is not None
     assert onboard(inventory).changed == 0
+
+
+def test_invalid_inventory_fails_listing_every_problem_and_writes_nothing(platform_apis, control_plane, audit,
+                                                                          admin_user, tmp_path):
+    inventory = write_inventory(tmp_path / "inventory", control_plane.admin_kubeconfig, aphex_organizations=[
+        org("good"), org("Bad-Name"), org("nomail", "not-an-email")],
+        aphex_pipelines=[pipeline("good-web", "good", "good/web"), pipeline("orphan", "ghost", "x/y"),
+                         pipeline("badyaml", "good", "good/y", pipeline="kind: Task\napiVersion: tekton.dev/v1\n")])
+    mark = audit.mark()
+    run = onboard(inventory)
+    assert run.returncode != 0
+    result = module_result(run, "Converge the organizations")
+    assert result["problems"] == [
+        "aphex_organizations[Bad-Name].name: 'Bad-Name' is not a DNS label (lowercase letters, digits and '-', "
+        "starting and ending with a letter or digit)",
+        "aphex_organizations[nomail].admin_users[0]: 'not-an-email' is not a valid email address",
+        "aphex_pipelines[orphan].organization: 'ghost' is not in aphex_organizations",
+        "aphex_pipelines[badyaml].pipeline: kind is 'Task', expected 'Pipeline'",
+        "aphex_pipelines[badyaml].pipeline: spec is missing",
+    ]
+    assert _writes(audit, mark, admin_user) == []
+    assert get(platform_apis, "v1", "Namespace", "org-good") is None
+
+
+def test_missing_platform_apis_are_named_with_the_app_that_provides_them(bare_control_plane, tmp_path):
+    inventory = write_inventory(tmp_path / "inventory", bare_control_plane.admin_kubeconfig,
+                                aphex_organizations=[org("acme")])
+    run = onboard(inventory)
+    assert run.returncode != 0
+    message = module_result(run, "Converge the organizations")["msg"]
+    assert "the cluster does not serve ClusterSecretStore (external-secrets.io/v1): install the platform app " \
+           "'external-secrets' first" in message
+    assert "EventListener (triggers.tekton.dev/v1beta1): install the platform app 'tekton-triggers' first" in message
+    assert "Organization (aphex.io/v1alpha1): install the platform app 'platform-crds' first" in message
+    api = config.new_client_from_config(config_file=str(bare_control_plane.admin_kubeconfig))
+    assert get(api, "v1", "Namespace", "org-acme") is None
+
+
+def _allowed(api, user, verb, resource, namespace=None, group="", groups=()):
+    review = client.AuthorizationV1Api(api).create_subject_access_review({
+        "spec": {"user": user, "groups": list(groups), "resourceAttributes": {
+            "verb": verb, "resource": resource, "group": group, **({"namespace": namespace} if namespace else {})}}})
+    return review.status.allowed
+
+
+def test_tenants_are_isolated_from_each_other(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    assert onboard(inventory).returncode == 0
+    api, a, b = platform_apis, names["a"], names["b"]
+    admin_a = f"alice@{a}.io"
+    # org A's admin works in A ...
+    assert _allowed(api, admin_a, "get", "secrets", f"org-{a}")
+    assert _allowed(api, admin_a, "list", "pipelineruns", f"org-{a}", "tekton.dev")
+    # ... and can neither read nor write anything of B's
+    for namespace in (f"org-{b}", names["site"]):
+        for verb, resource, group in (("get", "secrets", ""), ("list", "configmaps", ""), ("create", "pods", ""),
+                                      ("delete", "pipelines", "tekton.dev"), ("list", "pipelineruns", "tekton.dev"),
+                                      ("update", "eventlisteners", "triggers.tekton.dev")):
+            assert not _allowed(api, admin_a, verb, resource, namespace, group), (verb, resource, namespace)
+
+    runner_a = f"system:serviceaccount:{names['web']}:pipeline-runner"
+    runner_groups = ("system:serviceaccounts", f"system:serviceaccounts:{names['web']}", "system:authenticated")
+    assert _allowed(api, runner_a, "create", "pipelineruns", names["web"], "tekton.dev", runner_groups)
+    assert _allowed(api, runner_a, "get", "secrets", names["web"], "", runner_groups)
+    for namespace in (names["site"], f"org-{b}", f"org-{a}"):
+        for verb, resource, group in (("get", "secrets", ""), ("create", "pods", ""),
+                                      ("create", "pipelineruns", "tekton.dev")):
+            assert not _allowed(api, runner_a, verb, resource, namespace, group, runner_groups), (verb, resource, namespace)
+    for verb, resource, group in (("create", "namespaces", ""), ("create", "clusterroles", "rbac.authorization.k8s.io"),
+                                  ("list", "secrets", ""), ("delete", "clustersecretstores", "external-secrets.io")):
+        assert not _allowed(api, runner_a, verb, resource, None, group, runner_groups), (verb, resource)
+    # the runner reads cluster interceptors (its ClusterRole) but may not change them
+    assert _allowed(api, runner_a, "list", "clusterinterceptors", None, "triggers.tekton.dev", runner_groups)
+    assert not _allowed(api, runner_a, "delete", "clusterinterceptors", None, "triggers.tekton.dev", runner_groups)

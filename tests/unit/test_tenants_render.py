@@ -1,0 +1,68 @@
+"""Rendering tenants: names, labels and the choices that integration tests do not cover."""
+import pytest
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import repo_label_value, reserved_conflict
+from ansible_collections.aphex.platform.plugins.module_utils.tenants import (
+    TenancySettings, render_organization, render_pipeline)
+
+DOCUMENT = {"apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": {"name": "x"}, "spec": {"tasks": []}}
+PIPELINE = {"name": "web", "organization": "acme", "repo": "acme/web"}
+
+
+@pytest.mark.parametrize("repo, value", [
+    ("acme/web", "acme-web"),
+    ("acme/web.service_", "acme-web.service"),
+    ("a" * 39 + "/" + "b" * 60, "a" * 39 + "-" + "b" * 23),
+    ("acme/_", "acme"),
+])
+def test_repo_label_value_is_a_valid_label_value(repo, value):
+    assert repo_label_value(repo) == value
+
+
+def test_reserved_names_match_exactly_or_as_prefix_only():
+    assert reserved_conflict("argocd") == "argocd"
+    assert reserved_conflict("argocd-apps") == "argocd"
+    assert reserved_conflict("argocdx") is None
+    assert reserved_conflict("acme") is None
+
+
+def _by_kind(objects):
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
+def test_restricted_egress_allows_dns_and_public_addresses_only():
+    settings = TenancySettings(egress="restricted")
+    policy = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", settings))[("NetworkPolicy", "tenant-isolation")]
+    egress = policy["spec"]["egress"]
+    assert egress[1]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert egress[2]["to"][0]["ipBlock"] == {"cidr": "0.0.0.0/0",
+                                             "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}
+    open_policy = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings()))[("NetworkPolicy", "tenant-isolation")]
+    assert open_policy["spec"]["egress"] == [{}]
+
+
+def test_isolation_can_be_turned_off_platform_wide_and_back_on_per_pipeline():
+    off = TenancySettings(isolation=False)
+    kinds = {o["kind"] for o in render_pipeline(PIPELINE, DOCUMENT, "", off)}
+    assert not kinds & {"ResourceQuota", "LimitRange", "NetworkPolicy"}
+    kinds = {o["kind"] for o in render_pipeline({**PIPELINE, "isolation": True}, DOCUMENT, "", off)}
+    assert {"ResourceQuota", "LimitRange", "NetworkPolicy"} <= kinds
+
+
+def test_without_a_webhook_domain_the_status_says_why_there_is_no_url():
+    org = {"name": "acme", "display_name": "ACME", "admin_users": ["a@acme.io"]}
+    record = _by_kind(render_organization(org, [], "", TenancySettings()))[("Organization", "acme")]
+    assert record["status"]["webhookURL"] == ""
+    assert "Cloudflare tunnels are not configured" in record["status"]["message"]
+    with_domain = _by_kind(render_organization(org, [], "", TenancySettings(webhook_domain="hooks.io")))
+    assert with_domain[("Organization", "acme")]["status"]["webhookURL"] == "https://acme.hooks.io"
+
+
+def test_every_object_carries_the_ownership_labels():
+    org = {"name": "acme", "display_name": "ACME", "admin_users": ["a@acme.io"]}
+    for obj in render_organization(org, ["web"], "", TenancySettings()):
+        assert obj["metadata"]["labels"]["platform.aphex/owner-kind"] == "Organization", obj["kind"]
+    for obj in render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings()):
+        labels = obj["metadata"]["labels"]
+        assert (labels["platform.aphex/owner-kind"], labels["platform.aphex/pipeline"]) == ("Pipeline", "web"), obj["kind"]
+        assert labels["platform.aphex/managed-by"] == "aphex-platform"
