@@ -21,6 +21,7 @@ ANNOTATION_APPLIED_HASH = "platform.aphex/applied-hash"
 
 OWNER_ORGANIZATION = "Organization"
 OWNER_PIPELINE = "Pipeline"
+OWNER_TUNNEL = "Tunnel"  # the tunnel token Secret, written by the cloudflare_tunnel module
 
 PLATFORM_NAMESPACE = "platform-system"
 ARGOCD_NAMESPACE = "argocd"

@@ -64,22 +64,30 @@ def _state_problems(where: str, entry: dict) -> list:
     return [] if state in STATES else [f"{where}.state: '{state}' must be one of {', '.join(STATES)}"]
 
 
+def _entries(variable: str, entries, fields, name_limit: int, duplicate: str, problems: list):
+    """Check what every tenant entry shares (shape, fields, name, state, uniqueness); yield (where, entry)."""
+    seen = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"{variable}[{index}]: must be a mapping")
+            continue
+        name = entry.get("name")
+        where = f"{variable}[{name if isinstance(name, str) and name else index}]"
+        problems += _unknown_fields(where, entry, fields)
+        problems += _name_problems(where, name, name_limit)
+        if name in seen:
+            problems.append(f"{where}.name: '{name}' {duplicate}")
+        seen.add(name)
+        problems += _state_problems(where, entry)
+        yield where, entry
+
+
 def validate_organizations(organizations) -> list:
-    problems, seen = [], set()
+    problems = []
     if not isinstance(organizations, list):
         return ["aphex_organizations: must be a list"]
-    for index, org in enumerate(organizations):
-        if not isinstance(org, dict):
-            problems.append(f"aphex_organizations[{index}]: must be a mapping")
-            continue
-        name = org.get("name")
-        where = f"aphex_organizations[{name if isinstance(name, str) and name else index}]"
-        problems += _unknown_fields(where, org, ORG_FIELDS)
-        problems += _name_problems(where, name, ORG_NAME_MAX)
-        if name in seen:
-            problems.append(f"{where}.name: '{name}' is listed twice")
-        seen.add(name)
-        problems += _state_problems(where, org)
+    for where, org in _entries("aphex_organizations", organizations, ORG_FIELDS, ORG_NAME_MAX, "is listed twice",
+                               problems):
         if org.get("state", "present") == "absent":
             continue
         display_name = org.get("display_name")
@@ -136,24 +144,16 @@ def quota_problems(where: str, quota) -> list:
 
 
 def validate_pipelines(pipelines, organizations) -> list:
-    problems, seen = [], set()
+    problems = []
     if not isinstance(pipelines, list):
         return ["aphex_pipelines: must be a list"]
     org_states = {org.get("name"): org.get("state", "present") for org in organizations if isinstance(org, dict)}
-    for index, pipeline in enumerate(pipelines):
-        if not isinstance(pipeline, dict):
-            problems.append(f"aphex_pipelines[{index}]: must be a mapping")
-            continue
+    duplicate = "is used by another pipeline; names are unique across the inventory"
+    for where, pipeline in _entries("aphex_pipelines", pipelines, PIPELINE_FIELDS, PIPELINE_NAME_MAX, duplicate,
+                                    problems):
         name = pipeline.get("name")
-        where = f"aphex_pipelines[{name if isinstance(name, str) and name else index}]"
-        problems += _unknown_fields(where, pipeline, PIPELINE_FIELDS)
-        problems += _name_problems(where, name, PIPELINE_NAME_MAX)
         if isinstance(name, str) and name.startswith("org-"):
             problems.append(f"{where}.name: '{name}' starts with 'org-', which organization namespaces use")
-        if name in seen:
-            problems.append(f"{where}.name: '{name}' is used by another pipeline; names are unique across the inventory")
-        seen.add(name)
-        problems += _state_problems(where, pipeline)
         organization = pipeline.get("organization")
         present = pipeline.get("state", "present") == "present"
         if organization not in org_states:

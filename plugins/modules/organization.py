@@ -37,17 +37,6 @@ options:
 extends_documentation_fragment:
   - aphex.platform.cluster
   - aphex.platform.tenancy
-attributes:
-  check_mode:
-    support: full
-    description: Sends server-side dry runs only; objects whose namespace does not exist yet are previewed locally.
-  diff_mode:
-    support: full
-    description: Shows the desired fields of each changed object before and after; Secret values are redacted.
-  platform:
-    support: full
-    description: Runs on the controller (or any host with the C(kubernetes) Python client) against the cluster API.
-    platforms: posix
 notes:
   - Pass the same O(pipelines) as to M(aphex.platform.pipeline); the EventListener lists their namespaces.
 seealso:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from kubernetes.client.rest import ApiException
 
 from tests.ansible_runner import run_playbook
 from tests.controlplane.cluster import ControlPlane
+from tests.k8s_helpers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,16 +25,6 @@ def _versions_env() -> dict:
             name, value = line.split("${", 1)[1].split("}", 1)[0].split(":=", 1)
             pins[name] = value
     return pins
-
-
-def _wait_for(predicate, timeout=60.0, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def test_reports_the_pinned_kubernetes_version(admin_api):
@@ -88,7 +78,7 @@ def test_crd_becomes_established_and_serves_objects(admin_api):
         conditions = extensions.read_custom_resource_definition("widgets.smoke.aphex.io").status.conditions or []
         return any(c.type == "Established" and c.status == "True" for c in conditions)
 
-    assert _wait_for(established, timeout=30)
+    assert wait_for(established, timeout=30)
     custom = client.CustomObjectsApi(admin_api)
     custom.create_namespaced_custom_object("smoke.aphex.io", "v1", "default", "widgets",
                                            {"apiVersion": "smoke.aphex.io/v1", "kind": "Widget",
@@ -132,12 +122,12 @@ def test_namespace_deletion_completes(admin_api):
         return False
 
     # Only kube-controller-manager's namespace controller empties and finalizes it.
-    assert _wait_for(gone, timeout=60), "namespace stayed Terminating: is kube-controller-manager running?"
+    assert wait_for(gone, timeout=60), "namespace stayed Terminating: is kube-controller-manager running?"
 
 
 def test_controller_manager_fills_aggregated_roles_and_service_accounts(admin_api, namespace):
     core = client.CoreV1Api(admin_api)
-    assert _wait_for(lambda: any(sa.metadata.name == "default"
+    assert wait_for(lambda: any(sa.metadata.name == "default"
                                  for sa in core.list_namespaced_service_account(namespace).items), timeout=30)
     rbac = client.RbacAuthorizationV1Api(admin_api)
     assert rbac.read_cluster_role("edit").rules, "the aggregated edit role has no rules"

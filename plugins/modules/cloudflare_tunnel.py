@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cloudflare_tunnel
+short_description: Give each organization a public webhook endpoint through a Cloudflare Tunnel
+version_added: 0.1.0
+author: Aphex platform engineering (@aphex-platform)
+description:
+  - For each organization, converges a remotely-managed Cloudflare Tunnel named after O(name_pattern), its
+    ingress configuration (C(<org>.<zone>) to the organization's EventListener, then a C(http_status:404)
+    catch-all) and a proxied CNAME C(<org>.<zone>) to C(<tunnel id>.cfargotunnel.com) carrying an ownership
+    comment. Uses the official C(cloudflare) Python SDK.
+  - All organizations are handled in one call with one zone lookup, one tunnel listing and one DNS listing;
+    a converged call sends no other request. The comment of the DNS record records the hash of the
+    configuration last written, so configurations are read only with O(verify_config=true).
+  - Adopts an existing tunnel of the same name; fails when more than one live tunnel has the name. Never
+    replaces an A, AAAA or CNAME record it does not own unless O(force=true). If a step fails part-way,
+    deletes only what this call created.
+  - C(state=absent) deletes the DNS record, then empties the configuration, drops the connections and deletes
+    the tunnel. Stop the organization's C(cloudflared) Deployment first, or connectors reconnect.
+  - With O(kubeconfig), writes each tunnel's token into the Secret C(cloudflared-token) (key C(token)) of the
+    organization's namespace when it is missing; the token is fetched only then and is never returned.
+options:
+  api_token:
+    description:
+      - Cloudflare API token with Account Cloudflare Tunnel Edit, Zone DNS Edit and Zone Read.
+      - Falls back to E(CLOUDFLARE_API_TOKEN). E(CLOUDFLARE_EMAIL) and E(CLOUDFLARE_API_KEY) are ignored, since
+        the SDK would let them override the token.
+    type: str
+    required: true
+    no_log: true
+  account_id:
+    description: Cloudflare account that owns the tunnels (never discovered, so account-owned tokens work).
+    type: str
+    required: true
+  zone:
+    description: DNS zone of the webhook hostnames, C(<org>.<zone>).
+    type: str
+    required: true
+  zone_id:
+    description: Id of O(zone); skips the zone lookup.
+    type: str
+  base_url:
+    description: API base URL, for mirrors and tests; the SDK's default when omitted.
+    type: str
+  tunnels:
+    description:
+      - One entry per organization, each a mapping with C(organization) (its name) and optional C(state)
+        (C(present) or C(absent)).
+    type: list
+    elements: dict
+    required: true
+  name_pattern:
+    description: Tunnel name, with C({organization}) replaced.
+    type: str
+    default: webhooks-{organization}
+  service_pattern:
+    description: Where the hostname is routed inside the cluster, with C({organization}) replaced.
+    type: str
+    default: http://el-github-listener.org-{organization}.svc.cluster.local:8080
+  force:
+    description: Replace A, AAAA and CNAME records at the hostname that this module does not own.
+    type: bool
+    default: false
+  verify_config:
+    description: Read every tunnel's configuration and correct changes made outside this module.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds per request.
+    type: float
+    default: 30
+  max_retries:
+    description: Retries of reads and updates on 429 and 5xx answers (creates are never replayed blindly).
+    type: int
+    default: 2
+extends_documentation_fragment:
+  - aphex.platform.cluster
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; reports what would be created, updated or deleted.
+  diff_mode:
+    support: full
+    description: Shows the tunnel, configuration and DNS record before and after; never the token.
+  platform:
+    support: full
+    description: Runs on the controller against the Cloudflare API.
+    platforms: posix
+requirements:
+  - cloudflare >= 4.3 (Python SDK)
+notes:
+  - Without O(kubeconfig) nothing is written to Kubernetes.
+seealso:
+  - module: aphex.platform.organization
+"""
+
+EXAMPLES = r"""
+- name: Public webhook endpoints for the organizations
+  aphex.platform.cloudflare_tunnel:
+    api_token: "{{ vault_cloudflare_api_token }}"
+    account_id: 0123456789abcdef0123456789abcdef
+    zone: example.com
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    tunnels:
+      - organization: acme
+      - organization: former-customer
+        state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything was created, updated or deleted, in Cloudflare or in the cluster.
+  returned: always
+  type: bool
+tunnels:
+  description: One entry per organization; C(actions) says what happened to the tunnel, its configuration,
+    its DNS record and its token Secret.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - organization: acme
+      state: present
+      tunnel_name: webhooks-acme
+      tunnel_id: 5f0c8c8e-6a4e-4a55-9a1c-3c2f1c8f7e42
+      hostname: acme.example.com
+      webhook_url: https://acme.example.com
+      actions: {tunnel: unchanged, config: unchanged, dns: unchanged, token_secret: unchanged}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare_tunnels import (
+    CLOUDFLARE_IMPORT_ERROR,
+    HAS_CLOUDFLARE,
+    Desired,
+    TunnelError,
+    Tunnels,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError
+from ansible_collections.aphex.platform.plugins.module_utils.tunnel_secrets import store_tokens
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            **CLUSTER_ARGS,
+            "api_token": {"type": "str", "required": True, "no_log": True,
+                          "fallback": (env_fallback, ["CLOUDFLARE_API_TOKEN"])},
+            "account_id": {"type": "str", "required": True},
+            "zone": {"type": "str", "required": True},
+            "zone_id": {"type": "str"},
+            "base_url": {"type": "str"},
+            "tunnels": {"type": "list", "elements": "dict", "required": True},
+            "name_pattern": {"type": "str", "default": "webhooks-{organization}"},
+            "service_pattern": {"type": "str",
+                                "default": "http://el-github-listener.org-{organization}.svc.cluster.local:8080"},
+            "force": {"type": "bool", "default": False},
+            "verify_config": {"type": "bool", "default": False},
+            "timeout": {"type": "float", "default": 30},
+            "max_retries": {"type": "int", "default": 2},
+        },
+        supports_check_mode=True,
+    )
+    if not HAS_CLOUDFLARE:
+        module.fail_json(msg=missing_required_lib("cloudflare"), exception=CLOUDFLARE_IMPORT_ERROR)
+    params = module.params
+    zone = params["zone"].lower().rstrip(".")
+
+    desired, problems = [], []
+    for index, entry in enumerate(params["tunnels"]):
+        org, state = entry.get("organization"), entry.get("state", "present")
+        if not isinstance(org, str) or not DNS_LABEL.match(org):
+            problems.append(f"tunnels[{index}].organization: '{org}' is not a DNS label")
+        elif state not in ("present", "absent"):
+            problems.append(f"tunnels[{org}].state: '{state}' must be present or absent")
+        else:
+            desired.append(Desired(org, state, params["name_pattern"].format(organization=org), f"{org}.{zone}",
+                                   params["service_pattern"].format(organization=org)))
+    if problems:
+        module.fail_json(msg="invalid tunnels: " + "; ".join(problems), problems=problems)
+
+    try:
+        tunnels = Tunnels(params["api_token"], params["account_id"], params["base_url"], params["timeout"],
+                          params["max_retries"], module.check_mode, params["force"], params["verify_config"])
+        zone_id = params["zone_id"] or tunnels.zone_id(zone)
+        outcomes = tunnels.converge(desired, zone_id)
+        if params["kubeconfig"]:
+            store_tokens(params["kubeconfig"], params["context"], tunnels, outcomes, module.check_mode)
+    except (TunnelError, ClusterApiError) as error:
+        module.fail_json(msg=str(error))
+
+    result = {"changed": any(o.changed for o in outcomes), "tunnels": [o.report() for o in outcomes]}
+    if module._diff:
+        result["diff"] = [{"before_header": o.tunnel_name, "after_header": o.tunnel_name, "before": o.before,
+                           "after": o.after} for o in outcomes if o.changed]
+    module.exit_json(**result)
+
+if __name__ == "__main__":
+    main()
