@@ -83,4 +83,20 @@ options:
     type: list
     elements: str
     default: [ingress-nginx, traefik, tekton-pipelines]
+  tunnels:
+    description:
+      - Organizations get a C(cloudflared) Deployment (pinned image, token from the Secret C(cloudflared-token)
+        written by M(aphex.platform.cloudflare_tunnel), metrics and C(/ready) probes, non-root, read-only root
+        filesystem, resource requests and limits).
+      - When off, M(aphex.platform.organization) warns once per run that organizations get no public webhook URL.
+    type: bool
+    default: false
+  cloudflared_image:
+    description: Image of the C(cloudflared) connector, pinned.
+    type: str
+    default: docker.io/cloudflare/cloudflared:2025.11.1
+  cloudflared_replicas:
+    description: Connector replicas per organization.
+    type: int
+    default: 2
 """

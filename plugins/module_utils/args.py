@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import DEFAULT_QUOTA, TenancySettings
+from ansible_collections.aphex.platform.plugins.module_utils.tenants import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
 
 CLUSTER_ARGS = {
     "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
@@ -27,6 +27,9 @@ TENANCY_ARGS = {
     "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
     "ingress_namespaces": {"type": "list", "elements": "str",
                            "default": ["ingress-nginx", "traefik", "tekton-pipelines"]},
+    "tunnels": {"type": "bool", "default": False},
+    "cloudflared_image": {"type": "str", "default": CLOUDFLARED_IMAGE},
+    "cloudflared_replicas": {"type": "int", "default": 2},
 }
 
 
@@ -39,4 +42,7 @@ def settings_from(params: dict) -> TenancySettings:
         quota={**DEFAULT_QUOTA, **{key: str(value) for key, value in params["quota"].items()}},
         ingress_namespaces=params["ingress_namespaces"],
         egress=params["egress"],
+        tunnels=params["tunnels"],
+        cloudflared_image=params["cloudflared_image"],
+        cloudflared_replicas=params["cloudflared_replicas"],
     )

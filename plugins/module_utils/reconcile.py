@@ -28,7 +28,7 @@ REDACTED = "<redacted>"
 KIND_ORDER = (
     "Namespace", "ClusterRole", "ServiceAccount", "Role", "Secret", "ConfigMap", "RoleBinding",
     "ClusterRoleBinding", "ResourceQuota", "LimitRange", "NetworkPolicy", "ClusterSecretStore", "Pipeline",
-    "TriggerBinding", "TriggerTemplate", "Trigger", "EventListener", "AppProject", "Application",
+    "TriggerBinding", "TriggerTemplate", "Trigger", "EventListener", "Deployment", "AppProject", "Application",
     "Organization", "RepoBinding",
 )
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")

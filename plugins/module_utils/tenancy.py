@@ -38,7 +38,7 @@ TRIGGERS = "triggers.tekton.dev/v1beta1"
 ORGANIZATION_KINDS = (
     ("v1", "Namespace"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"), (RBAC_V1, "RoleBinding"),
     (RBAC_V1, "ClusterRoleBinding"), ("external-secrets.io/v1", "ClusterSecretStore"), (TRIGGERS, "TriggerBinding"),
-    (TRIGGERS, "EventListener"), ("aphex.io/v1alpha1", "Organization"),
+    (TRIGGERS, "EventListener"), ("apps/v1", "Deployment"), ("aphex.io/v1alpha1", "Organization"),
 )
 PIPELINE_KINDS = (
     ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"),

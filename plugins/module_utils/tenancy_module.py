@@ -38,6 +38,10 @@ def run_module(what: str, extra_args=None) -> None:
         module.fail_json(msg=str(error), problems=error.problems)
     except (TenancyError, ClusterApiError) as error:
         module.fail_json(msg=str(error))
+    if what == "organizations" and not params["tunnels"] and any(
+            org.get("state", "present") == "present" for org in params["organizations"]):
+        module.warn("Cloudflare tunnels are off (no Cloudflare credentials: aphex_cloudflare_api_token, "
+                    "aphex_cloudflare_account_id, aphex_cloudflare_zone): organizations get no public webhook URL")
     result = {"changed": plan.changed, "objects": plan.reports(), what: tenants,
               "requests": dict(apis[0].requests)}
     if module._diff:

@@ -47,6 +47,8 @@ PIPELINE_RUNNER_RULES = [
     {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list"]},
 ]
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.11.1"
+TOKEN_SECRET = "cloudflared-token"
 
 
 @dataclass
@@ -63,6 +65,9 @@ class TenancySettings:
     # the Tekton Triggers listeners' own namespaces.
     ingress_namespaces: list = field(default_factory=lambda: ["ingress-nginx", "traefik", "tekton-pipelines"])
     egress: str = "open"  # open | restricted
+    tunnels: bool = False
+    cloudflared_image: str = CLOUDFLARED_IMAGE
+    cloudflared_replicas: int = 2
 
     def webhook_url(self, org: str) -> str:
         return f"https://{org}.{self.webhook_domain}" if self.webhook_domain else ""
@@ -140,13 +145,52 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
     for user in org["admin_users"]:
         objects.append(_binding("RoleBinding", admin_binding_name(user), labels, "ClusterRole", "organization-admin",
                                 [{"apiGroup": RBAC, "kind": "User", "name": user}], namespace))
-    url = settings.webhook_url(name)
+    if settings.tunnels:
+        objects.append(_cloudflared(name, labels, namespace, settings))
+        message = f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{name}"
+    elif settings.webhook_url(name):
+        message = "Organization onboarded"
+    else:
+        message = "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"
     objects.append(_object("aphex.io/v1alpha1", "Organization", name, labels, settings.platform_namespace,
                            spec={"displayName": org["display_name"], "adminUsers": list(org["admin_users"])},
-                           status={"phase": "Ready", "namespace": namespace, "webhookURL": url,
-                                   "message": "Organization onboarded" if url else
-                                   "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"}))
+                           status={"phase": "Ready", "namespace": namespace, "webhookURL": settings.webhook_url(name),
+                                   "message": message}))
     return objects
+
+
+def _cloudflared(org: str, labels: dict, namespace: str, settings: TenancySettings) -> dict:
+    """The connector of the organization's tunnel; its token comes from the Secret the tunnel module writes."""
+    selector = {"app.kubernetes.io/name": "cloudflared", LABEL_ORGANIZATION: org}
+    probe = {"httpGet": {"path": "/ready", "port": 2000}}
+    return _object("apps/v1", "Deployment", "cloudflared", labels, namespace, spec={
+        "replicas": settings.cloudflared_replicas,
+        "selector": {"matchLabels": selector},
+        "template": {
+            "metadata": {"labels": selector},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+                                    "seccompProfile": {"type": "RuntimeDefault"},
+                                    "sysctls": [{"name": "net.ipv4.ping_group_range", "value": "65532 65532"}]},
+                "containers": [{
+                    "name": "cloudflared",
+                    "image": settings.cloudflared_image,
+                    "args": ["tunnel", "--no-autoupdate", "--metrics", "0.0.0.0:2000", "run"],
+                    # From the environment, so the token is not visible in the process list.
+                    "env": [{"name": "TUNNEL_TOKEN",
+                             "valueFrom": {"secretKeyRef": {"name": TOKEN_SECRET, "key": "token"}}}],
+                    "ports": [{"name": "metrics", "containerPort": 2000}],
+                    "livenessProbe": {**probe, "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 3},
+                    "readinessProbe": {**probe, "periodSeconds": 5},
+                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                                  "limits": {"cpu": "500m", "memory": "256Mi"}},
+                    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                        "capabilities": {"drop": ["ALL"]}},
+                }],
+            },
+        },
+    })
 
 
 def _dispatcher_template(name: str, labels: dict, namespace: str) -> dict:

@@ -18,8 +18,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     OWNER_TUNNEL,
     org_namespace,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.tenants import TOKEN_SECRET
 
-TOKEN_SECRET = "cloudflared-token"
 
 
 def token_secret(org: str, token: str) -> dict:

@@ -21,8 +21,8 @@ def write_inventory(directory: Path, kubeconfig: Path, **tenant_vars) -> Path:
     return directory
 
 
-def onboard(inventory: Path, *args: str):
-    return run_playbook(REPO / "playbooks/onboard.yml", "-i", str(inventory), *args)
+def onboard(inventory: Path, *args: str, extra_env=None):
+    return run_playbook(REPO / "playbooks/onboard.yml", "-i", str(inventory), *args, extra_env=extra_env)
 
 
 def module_result(run, task: str) -> dict:

@@ -207,7 +207,8 @@ def test_show_secrets_prints_the_webhook_url_and_secret(tenants, platform_apis):
                                   f"org-{names['a']}")["data"]["secret"]).decode()
     shown = [r["msg"] for r in run.task_results("Show the webhook endpoints and secrets for the GitHub setup",
                                                 "test-cluster")[0]["results"]]
-    assert f"{names['a']}: payload URL https://{names['a']}.hooks.example.test, secret {secret}" in shown
+    assert (f"{names['a']}: payload URL https://{names['a']}.hooks.example.test, content type application/json, "
+            f"events push and pull_request, secret {secret}") in shown
 
 
 def test_webhook_secret_is_kept_across_runs_and_rotated_only_on_request(tenants, platform_apis, control_plane):
@@ -423,3 +424,62 @@ def test_tenants_are_isolated_from_each_other(tenants, platform_apis):
     # the runner reads cluster interceptors (its ClusterRole) but may not change them
     assert _allowed(api, runner_a, "list", "clusterinterceptors", None, "triggers.tekton.dev", runner_groups)
     assert not _allowed(api, runner_a, "delete", "clusterinterceptors", None, "triggers.tekton.dev", runner_groups)
+
+
+def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_as_a_noop(
+        platform_apis, control_plane, audit, admin_user, tmp_path):
+    from tests.cloudflare_fake.server import FakeCloudflare
+
+    fake = FakeCloudflare("cf-e2e-token", zones=("hooks.example.test",)).start()
+    try:
+        s = _suffix()
+        acme = f"acme{s}"
+        inventory = write_inventory(
+            tmp_path / "inventory", control_plane.admin_kubeconfig,
+            aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(f"web{s}", acme, "acme/web")],
+            aphex_cloudflare_api_token="cf-e2e-token", aphex_cloudflare_account_id=fake.state.account_id,
+            aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=fake.base_url)
+        run = onboard(inventory, "-vvv")
+        assert run.returncode == 0, run.output
+        ns = f"org-{acme}"
+        [tunnel] = [t for t in fake.state.tunnels.values() if t["name"] == f"webhooks-{acme}"]
+        token = base64.b64decode(get(platform_apis, "v1", "Secret", "cloudflared-token", ns)["data"]["token"]).decode()
+        assert base64.b64decode(token)  # the token as Cloudflare issued it
+        assert '"t": "%s"' % tunnel["id"] in base64.b64decode(token).decode()
+        assert token not in run.output and "cf-e2e-token" not in run.output
+
+        deployment = get(platform_apis, "apps/v1", "Deployment", "cloudflared", ns)
+        pod = deployment["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        assert deployment["spec"]["replicas"] == 2
+        assert container["image"] == "docker.io/cloudflare/cloudflared:2025.11.1"
+        assert container["env"] == [{"name": "TUNNEL_TOKEN", "valueFrom": {"secretKeyRef": {
+            "name": "cloudflared-token", "key": "token"}}}]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["resources"]["limits"] == {"cpu": "500m", "memory": "256Mi"}
+
+        record = get(platform_apis, "aphex.io/v1alpha1", "Organization", acme, "platform-system")["status"]
+        assert record["webhookURL"] == f"https://{acme}.hooks.example.test"
+        assert f"webhooks-{acme}" in record["message"]
+
+        cf_mark, mark = len(fake.state.requests), audit.mark()
+        again = onboard(inventory)
+        assert again.returncode == 0 and again.changed == 0, again.output
+        assert _writes(audit, mark, admin_user) == []
+        assert [r for r in fake.state.requests[cf_mark:] if r["method"] != "GET"] == []
+    finally:
+        fake.stop()
+
+
+def test_without_cloudflare_credentials_tunnels_are_skipped_with_one_warning(tenants, platform_apis):
+    names, _variables, inventory = tenants
+    run = onboard(inventory, extra_env={"CLOUDFLARE_API_TOKEN": "", "CLOUDFLARE_ACCOUNT_ID": ""})
+    assert run.returncode == 0, run.output
+    [organizations] = run.task_results("Converge the organizations", "test-cluster")
+    assert organizations["warnings"] == [
+        "Cloudflare tunnels are off (no Cloudflare credentials: aphex_cloudflare_api_token, "
+        "aphex_cloudflare_account_id, aphex_cloudflare_zone): organizations get no public webhook URL"]
+    assert run.task_results("Converge the organizations' Cloudflare tunnels", "test-cluster")[0].get("skipped")
+    assert get(platform_apis, "apps/v1", "Deployment", "cloudflared", f"org-{names['a']}") is None
