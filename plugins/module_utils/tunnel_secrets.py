@@ -21,7 +21,6 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
 from ansible_collections.aphex.platform.plugins.module_utils.tenants import TOKEN_SECRET
 
 
-
 def token_secret(org: str, token: str) -> dict:
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": TOKEN_SECRET, "namespace": org_namespace(org), "labels": {

@@ -33,7 +33,6 @@ options:
         the SDK would let them override the token.
     type: str
     required: true
-    no_log: true
   account_id:
     description: Cloudflare account that owns the tunnels (never discovered, so account-owned tokens work).
     type: str
@@ -203,6 +202,7 @@ def main():
         result["diff"] = [{"before_header": o.tunnel_name, "after_header": o.tunnel_name, "before": o.before,
                            "after": o.after} for o in outcomes if o.changed]
     module.exit_json(**result)
+
 
 if __name__ == "__main__":
     main()

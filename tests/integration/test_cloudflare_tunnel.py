@@ -63,7 +63,7 @@ def test_creates_a_remote_tunnel_its_ingress_and_a_proxied_owned_cname(fake, tmp
     assert (record["type"], record["content"], record["proxied"], record["ttl"]) == (
         "CNAME", f"{tunnel['id']}.cfargotunnel.com", True, 1)
     assert record["comment"].startswith("aphex-platform org=acme cfg=") and len(record["comment"]) < 100
-    [acme, _bolt] = result["tunnels"]
+    acme = result["tunnels"][0]
     assert acme["actions"] == {"tunnel": "created", "config": "updated", "dns": "created"}
     assert acme["webhook_url"] == "https://acme.example.test" and acme["tunnel_id"] == tunnel["id"]
     assert result["changed"] is True
@@ -71,7 +71,7 @@ def test_creates_a_remote_tunnel_its_ingress_and_a_proxied_owned_cname(fake, tmp
 
 def test_fifty_converged_organizations_cost_a_constant_handful_of_requests(fake, tmp_path):
     orgs = [f"org{i:02d}" for i in range(50)]
-    run, _ = converge(fake, tmp_path, orgs)
+    run = converge(fake, tmp_path, orgs)[0]
     assert run.returncode == 0, run.output
     mark = len(fake.state.requests)
     again, result = converge(fake, tmp_path, orgs)
@@ -98,7 +98,7 @@ def test_drifted_record_is_corrected_in_place(fake, tmp_path):
     run, result = converge(fake, tmp_path, ["acme"], "--diff")
     assert run.returncode == 0, run.output
     assert result["tunnels"][0]["actions"] == {"tunnel": "unchanged", "config": "unchanged", "dns": "updated"}
-    assert [m for m, _ in writes(fake, mark)] == ["PUT"]
+    assert [method for method, _path in writes(fake, mark)] == ["PUT"]
     [fixed] = records(fake, "acme.example.test")
     assert fixed["id"] == record["id"] and fixed["proxied"] is True and fixed["content"].endswith(".cfargotunnel.com")
     assert result["diff"][0]["before"]["dns"]["content"] == "elsewhere.example.net"
@@ -125,7 +125,7 @@ def test_an_existing_tunnel_of_that_name_is_adopted_not_duplicated(fake, tmp_pat
 
 
 def test_two_live_tunnels_with_the_name_fail_without_choosing(fake, tmp_path):
-    ids = [_seed_tunnel(fake, "webhooks-acme") for _ in range(2)]
+    ids = [_seed_tunnel(fake, "webhooks-acme") for _attempt in range(2)]
     run, result = converge(fake, tmp_path, ["acme"])
     assert run.returncode != 0
     assert result["msg"].startswith("2 live tunnels are named 'webhooks-acme'") and all(i in result["msg"] for i in ids)
@@ -202,7 +202,7 @@ def test_a_failure_part_way_removes_only_what_this_call_created(fake, tmp_path):
 
 
 def test_ambient_email_and_key_do_not_override_the_token(fake, tmp_path):
-    run, _ = converge(fake, tmp_path, ["acme"], env={"CLOUDFLARE_EMAIL": "x@y.z", "CLOUDFLARE_API_KEY": "k"})
+    run = converge(fake, tmp_path, ["acme"], env={"CLOUDFLARE_EMAIL": "x@y.z", "CLOUDFLARE_API_KEY": "k"})[0]
     assert run.returncode == 0, run.output
     assert live_tunnels(fake, "webhooks-acme")
 
@@ -239,3 +239,28 @@ def _handler(fake):
     handler = Handler.__new__(Handler)
     handler.server = fake.server
     return handler
+
+
+def test_the_server_runs_standalone_and_serves_the_sdk():
+    import socket
+    import subprocess
+    import sys
+
+    import cloudflare
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "tests.cloudflare_fake.server", "--port", str(port),
+                               "--token", "standalone", "--zone", "one.test"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().startswith(f"fake Cloudflare at http://127.0.0.1:{port}/client/v4")
+        client = cloudflare.Cloudflare(api_token="standalone", base_url=f"http://127.0.0.1:{port}/client/v4",
+                                       max_retries=0)
+        assert [zone.name for zone in client.zones.list()] == ["one.test"]
+        with pytest.raises(cloudflare.PermissionDeniedError):
+            cloudflare.Cloudflare(api_token="nope", base_url=f"http://127.0.0.1:{port}/client/v4",
+                                  max_retries=0).zones.list()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -128,7 +128,7 @@ def test_namespace_deletion_completes(admin_api):
 def test_controller_manager_fills_aggregated_roles_and_service_accounts(admin_api, namespace):
     core = client.CoreV1Api(admin_api)
     assert wait_for(lambda: any(sa.metadata.name == "default"
-                                 for sa in core.list_namespaced_service_account(namespace).items), timeout=30)
+                                for sa in core.list_namespaced_service_account(namespace).items), timeout=30)
     rbac = client.RbacAuthorizationV1Api(admin_api)
     assert rbac.read_cluster_role("edit").rules, "the aggregated edit role has no rules"
 
