@@ -10,6 +10,7 @@ from kubernetes import client, config
 
 from tests.integration.tenancy_inventory import module_result, onboard, org, pipeline, write_inventory
 from tests.k8s_helpers import get, list_labelled, wait_for
+from tests.unit.test_validation import CASES as INVALID_CASES
 
 TRIGGERS = "triggers.tekton.dev/v1beta1"
 
@@ -352,6 +353,20 @@ def test_prune_removes_managed_tenants_missing_from_inventory(fresh_control_plan
     assert onboard(inventory).changed == 0
 
 
+@pytest.mark.parametrize("organizations, pipelines, message", [c[1:] for c in INVALID_CASES],
+                         ids=[c[0] for c in INVALID_CASES])
+def test_each_invalid_input_is_refused_by_the_playbook_with_its_message_and_no_write(
+        organizations, pipelines, message, platform_apis, control_plane, audit, admin_user, tmp_path):
+    inventory = write_inventory(tmp_path / "inventory", control_plane.admin_kubeconfig,
+                                aphex_organizations=organizations, aphex_pipelines=pipelines)
+    mark = audit.mark()
+    run = onboard(inventory)
+    assert run.returncode != 0
+    problems = module_result(run, "Converge the organizations")["problems"]
+    assert any(problem.startswith(message) for problem in problems), problems
+    assert audit.events(since=mark, user=admin_user) == []  # refused before connecting: not even a read
+
+
 def test_invalid_inventory_fails_listing_every_problem_and_writes_nothing(platform_apis, control_plane, audit,
                                                                           admin_user, tmp_path):
     inventory = write_inventory(tmp_path / "inventory", control_plane.admin_kubeconfig, aphex_organizations=[
@@ -469,6 +484,17 @@ def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_a
         assert again.returncode == 0 and again.changed == 0, again.output
         assert _writes(audit, mark, admin_user) == []
         assert [r for r in fake.state.requests[cf_mark:] if r["method"] != "GET"] == []
+
+        # removing the organization removes its tunnel and its DNS record
+        write_inventory(inventory, control_plane.admin_kubeconfig,
+                        aphex_organizations=[{"name": acme, "state": "absent", "cascade": True}],
+                        aphex_cloudflare_api_token="cf-e2e-token", aphex_cloudflare_account_id=fake.state.account_id,
+                        aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=fake.base_url)
+        removed = onboard(inventory)
+        assert removed.returncode == 0, removed.output
+        assert fake.state.tunnels[tunnel["id"]]["deleted_at"] is not None
+        assert all(not records for records in fake.state.records.values())
+        assert get(platform_apis, "aphex.io/v1alpha1", "Organization", acme, "platform-system") is None
     finally:
         fake.stop()
 

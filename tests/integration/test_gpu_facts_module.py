@@ -1,0 +1,18 @@
+"""gpu_facts run by Ansible on a real host: this machine, which has no GPU (and possibly no lspci)."""
+import shutil
+from pathlib import Path
+
+from tests.ansible_runner import run_playbook
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_host_without_gpus_is_reported_not_failed():
+    run = run_playbook(REPO / "tests/integration/playbooks/gpu_facts.yml")
+    assert run.returncode == 0, run.output
+    [shown] = run.task_results("Show them", "localhost")
+    facts = shown["aphex_gpu"]
+    assert facts["present"] is False and facts["count"] == 0 and facts["gpus"] == []
+    assert facts["driver_source"] == "none" and facts["kernel_module_loaded"] is False
+    assert facts["lspci_available"] is (shutil.which("lspci") is not None)
+    assert run.changed == 0

@@ -1,0 +1,108 @@
+"""gpu_facts parsers on real captures (shared/fixtures/gpu) and on hosts without GPUs or tools."""
+from pathlib import Path
+
+from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
+    parse_ctk_version, parse_dpkg_query, parse_lspci, parse_query_csv, summarise)
+
+# Real captures from a GPU server, copied from the shared fixtures (README beside them).
+FIXTURES = Path(__file__).resolve().parent / "fixtures/gpu/h200-ubuntu2404-driver580"
+
+
+def capture(name: str) -> str:
+    """The command output of a capture: without the `$ command` line and the `[rc=N]` trailer."""
+    lines = (FIXTURES / name).read_text().splitlines()
+    return "\n".join(line for line in lines[1:] if not line.startswith("[rc=")) + "\n"
+
+
+def gpu_information() -> dict:
+    blocks, current = {}, None
+    for line in capture("gpu-info.txt").splitlines():
+        if line.startswith("== "):
+            current = line[3:].rsplit("/", 1)[-1]
+            blocks[current] = ""
+        elif current:
+            blocks[current] += line + "\n"
+    return blocks
+
+
+def h200_sources(**overrides):
+    sources = {"query": capture("query-gpu-nounits.txt"), "smi_version": capture("nvidia-smi-version.txt"),
+               "proc_version": capture("proc-version.txt"), "modules": capture("modules.txt"),
+               "gpu_information": gpu_information(), "nvidia_smi_path": "/usr/local/nvidia/bin/nvidia-smi",
+               "nvidia_ctk_path": None, "nvidia_container_runtime_path": None,
+               # lspci is absent on that host; dpkg has CUDA packages but no driver package
+               "dpkg": ""}
+    sources.update(overrides)
+    return sources
+
+
+def test_the_h200_host_is_fully_described():
+    facts = summarise(h200_sources())
+    assert facts["present"] is True and facts["count"] == 1
+    assert facts["gpus"] == [{"index": 0, "name": "NVIDIA H200", "uuid": "GPU-7e384753-4714-3dbd-b9cc-62e3927da275",
+                              "pci_bus_id": "0000:00:06.0", "memory_total_mib": 143771, "compute_capability": "9.0",
+                              "mig_mode": "Disabled"}]
+    assert facts["nvidia_smi_works"] is True
+    assert facts["models"] == ["NVIDIA H200"]
+    assert facts["driver_version"] == "580.159.04" and facts["driver_branch"] == "580"
+    assert facts["cuda_version"] == "13.0"
+    assert facts["kernel_module_loaded"] is True and facts["kernel_modules"] == ["nvidia_uvm", "nvidia"]
+    assert facts["kernel_module_flavor"] == "open"
+    assert facts["mig_enabled"] is False
+    # the driver works but no package owns it: a role must not install a second one
+    assert facts["driver_source"] == "manual"
+    assert facts["nvidia_ctk_path"] is None and facts["nvidia_ctk_version"] is None
+    assert facts["lspci_available"] is False
+
+
+def test_a_query_in_another_column_layout_is_not_misread():
+    # the capture with headers and units has 11 columns: rejected rather than assigned to the wrong fields
+    assert parse_query_csv(capture("query-gpu.txt")) == []
+
+
+def test_without_nvidia_smi_the_proc_information_still_counts_the_gpus():
+    facts = summarise(h200_sources(query=None, smi_version=None, nvidia_smi_path=None))
+    assert facts["count"] == 1 and facts["gpus"][0]["uuid"] == "GPU-7e384753-4714-3dbd-b9cc-62e3927da275"
+    assert facts["gpus"][0]["pci_bus_id"] == "0000:00:06.0"
+    assert facts["driver_version"] == "580.159.04" and facts["nvidia_smi_works"] is False
+
+
+def test_a_host_without_gpus_or_tools_reports_absence():
+    facts = summarise({"modules": "ext4 1 0 - Live 0x0\n", "lspci": "00:00.0 Host bridge [0600]: Intel [8086:1237]\n",
+                       "dpkg": ""})
+    assert facts["present"] is False and facts["count"] == 0 and facts["gpus"] == []
+    assert facts["driver_source"] == "none" and facts["driver_version"] is None
+    assert facts["kernel_module_loaded"] is False and facts["lspci_available"] is True
+
+
+def test_a_gpu_without_a_driver_is_found_on_the_pci_bus():
+    lspci = ("00:06.0 3D controller [0302]: NVIDIA Corporation GH100 [H200 SXM 141GB] [10de:2335] (rev a1)\n"
+             "00:07.0 VGA compatible controller [0300]: NVIDIA Corporation AD102 [GeForce RTX 4090] [10de:2684]\n"
+             "00:08.0 Audio device [0403]: NVIDIA Corporation AD102 High Definition Audio [10de:22ba]\n")
+    facts = summarise({"lspci": lspci, "modules": "", "dpkg": ""})
+    assert facts["present"] is True and facts["count"] == 2
+    assert [d["device_id"] for d in facts["pci_devices"]] == ["2335", "2684"]
+    assert facts["driver_source"] == "none" and facts["kernel_module_loaded"] is False
+
+
+def test_packaged_drivers_and_the_toolkit_are_recognised():
+    dpkg = ("nvidia-driver-550 550.127.05-0ubuntu1 ii \nnvidia-dkms-550 550.127.05-0ubuntu1 ii \n"
+            "nvidia-driver-535 535.1 un \n")
+    assert parse_dpkg_query(dpkg) == [{"name": "nvidia-driver-550", "version": "550.127.05-0ubuntu1"},
+                                      {"name": "nvidia-dkms-550", "version": "550.127.05-0ubuntu1"}]
+    facts = summarise(h200_sources(dpkg=dpkg, nvidia_ctk_path="/usr/bin/nvidia-ctk",
+                                   ctk_version="NVIDIA Container Toolkit CLI version 1.17.8\ncommit: abc\n"))
+    assert facts["driver_source"] == "package" and facts["nvidia_ctk_version"] == "1.17.8"
+    assert parse_ctk_version("sh: 1: nvidia-ctk: not found") is None
+
+
+def test_mig_and_several_gpus_of_other_models():
+    query = ("0, NVIDIA A100-SXM4-80GB, GPU-aaa, 550.54.15, 81920, 8.0, Enabled\n"
+             "1, NVIDIA A100-SXM4-80GB, GPU-bbb, 550.54.15, 81920, 8.0, Disabled\n"
+             "2, NVIDIA L4, GPU-ccc, 550.54.15, [N/A], 8.9, [N/A]\n")
+    facts = summarise({"query": query, "modules": "nvidia 1 0 - Live 0x0\n"})
+    assert facts["count"] == 3 and facts["mig_enabled"] is True
+    assert facts["models"] == ["NVIDIA A100-SXM4-80GB", "NVIDIA L4"]
+    assert facts["gpus"][2]["memory_total_mib"] is None and facts["gpus"][2]["mig_mode"] is None
+    assert facts["driver_branch"] == "550"
+    assert parse_lspci("") == []
