@@ -175,12 +175,16 @@ class Tunnels:
                 raise TunnelError(f"{describe} failed: {reason}; gave up after {attempts} attempts")
             self.sleep(min(wait, RETRY_CAP_SECONDS) * attempts)
 
-    def _one_tunnel(self, name):
-        matches = self.live_tunnels().get(name, [])
+    @staticmethod
+    def _single(name, matches):
+        """The one live tunnel of that name, or None; several is an error the module never resolves by guessing."""
         if len(matches) > 1:
             raise TunnelError(f"{len(matches)} live tunnels are named '{name}' "
                               f"({', '.join(t.id for t in matches)}); delete the extra ones")
         return matches[0] if matches else None
+
+    def _one_tunnel(self, name):
+        return self._single(name, self.live_tunnels().get(name, []))
 
     # ------------------------------------------------------------- converge
     def converge(self, desired: list, zone_id: str) -> list:
@@ -206,11 +210,8 @@ class Tunnels:
         return outcomes
 
     def _present(self, item: Desired, outcome: Outcome, tunnels: list, records: list, zone_id: str) -> None:
-        if len(tunnels) > 1:
-            raise TunnelError(f"{len(tunnels)} live tunnels are named '{item.tunnel_name}' "
-                              f"({', '.join(t.id for t in tunnels)}); delete the extra ones")
+        tunnel = self._single(item.tunnel_name, tunnels)
         desired_hash = config_hash(item.config)
-        target = None
         # DNS first, read-only: refuse a foreign record before creating anything.
         ours, foreign = [], []
         for record in records:
@@ -221,7 +222,6 @@ class Tunnels:
             raise TunnelError(f"{item.hostname} already has records this module does not own ({kinds}); "
                               "remove them or set force: true to replace them")
 
-        tunnel = tunnels[0] if tunnels else None
         if tunnel is not None and getattr(tunnel, "config_src", "cloudflare") == "local":
             raise TunnelError(f"tunnel '{item.tunnel_name}' ({tunnel.id}) is locally managed; its ingress cannot be "
                               "set through the API. Delete it or switch it to remote management in the dashboard")

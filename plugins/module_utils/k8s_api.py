@@ -6,13 +6,13 @@ errors for missing platform APIs, one LIST per kind, server-side apply."""
 
 from __future__ import annotations
 
+import json
 import traceback
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
 
 try:
     from kubernetes import config, dynamic
-    from kubernetes.client.rest import ApiException
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
     HAS_KUBERNETES = True
@@ -44,15 +44,14 @@ def _group(api_version: str) -> str:
 
 
 def _reason(error) -> str:
+    """The API server's message (its Status body), else the error itself."""
     body = getattr(error, "body", None) or ""
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     try:
-        import json
-
         return json.loads(body).get("message") or str(error)
     except ValueError:
-        return str(getattr(error, "summary", lambda: error)()) if hasattr(error, "summary") else str(error)
+        return str(error)
 
 
 class ClusterApi:
@@ -95,7 +94,8 @@ class ClusterApi:
             result = resource.get(label_selector=label_selector)
         except DynamicApiError as error:
             raise ClusterApiError(f"listing {kind} failed: {_reason(error)}") from error
-        return [item.to_dict() for item in result.items]
+        # Items of a list response carry no apiVersion/kind; give them theirs.
+        return [{**item.to_dict(), "apiVersion": api_version, "kind": kind} for item in result.items]
 
     def apply(self, manifest: dict, dry_run: bool = False, subresource: str | None = None) -> dict:
         api_version, kind = manifest["apiVersion"], manifest["kind"]
@@ -125,6 +125,3 @@ class ClusterApi:
             raise ClusterApiError(f"deleting {kind} {name} failed: {_reason(error)}") from error
         return True
 
-
-def is_api_exception(error) -> bool:
-    return HAS_KUBERNETES and isinstance(error, (ApiException, DynamicApiError))

@@ -64,13 +64,6 @@ def _owned_by(obj: dict, kind: str, name: str) -> bool:
     return labels.get(LABEL_OWNER_KIND) == kind and labels.get(LABEL_OWNER_NAME) == name
 
 
-def _kinds_union(*groups) -> list:
-    seen = []
-    for group in groups:
-        seen += [kind for kind in group if kind not in seen]
-    return seen
-
-
 class Tenancy:
     def __init__(self, api, organizations, pipelines, settings, prune=False, check_mode=False):
         self.api = api
@@ -86,8 +79,6 @@ class Tenancy:
         self.api.require(kinds)
         for api_version, kind in kinds:
             for obj in self.api.list(api_version, kind, MANAGED_SELECTOR):
-                obj.setdefault("apiVersion", api_version)
-                obj.setdefault("kind", kind)
                 self.live[object_key(obj)] = obj
 
     def _live_tenants(self, owner_kind: str) -> dict:
@@ -126,8 +117,6 @@ class Tenancy:
         self.api.require([APPLICATION])
         keys = []
         for obj in self.api.list(api_version, kind, LABEL_PIPELINE):
-            obj.setdefault("apiVersion", api_version)
-            obj.setdefault("kind", kind)
             if _labels(obj).get(LABEL_PIPELINE) in pipelines:
                 key = object_key(obj)
                 self.live[key] = obj
@@ -148,7 +137,7 @@ class Tenancy:
 
     # ---------------------------------------------------------- organizations
     def converge_organizations(self):
-        self._read(_kinds_union(ORGANIZATION_KINDS, PIPELINE_KINDS))
+        self._read(list(dict.fromkeys(ORGANIZATION_KINDS + PIPELINE_KINDS)))
         present = {name: org for name, org in self.organizations.items() if org.get("state", "present") == "present"}
         removed = {name for name, org in self.organizations.items() if org.get("state") == "absent"}
         if self.prune:

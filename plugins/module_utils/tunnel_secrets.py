@@ -32,8 +32,8 @@ def token_secret(org: str, token: str) -> dict:
 def store_tokens(kubeconfig, context, tunnels, outcomes, check_mode: bool) -> None:
     """Create the missing token Secrets; the token is fetched only for those."""
     api = ClusterApi(kubeconfig, context)
-    present = {key[2] for key in _keys(api.list("v1", "Secret", f"{LABEL_OWNER_KIND}={OWNER_TUNNEL}"))}
-    namespaces = {key[3] for key in _keys(api.list("v1", "Namespace", f"{LABEL_MANAGED_BY}={MANAGED_BY}"))}
+    present = {o["metadata"]["namespace"] for o in api.list("v1", "Secret", f"{LABEL_OWNER_KIND}={OWNER_TUNNEL}")}
+    namespaces = {o["metadata"]["name"] for o in api.list("v1", "Namespace", f"{LABEL_MANAGED_BY}={MANAGED_BY}")}
     for outcome in outcomes:
         if outcome.state != "present":
             continue
@@ -47,8 +47,3 @@ def store_tokens(kubeconfig, context, tunnels, outcomes, check_mode: bool) -> No
             if not check_mode:
                 api.apply(token_secret(outcome.organization, tunnels.token(outcome.tunnel_id)))
 
-
-def _keys(objects):
-    for obj in objects:
-        metadata = obj["metadata"]
-        yield (obj.get("apiVersion"), obj.get("kind"), metadata.get("namespace") or "", metadata["name"])
