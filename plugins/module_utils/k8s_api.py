@@ -124,4 +124,3 @@ class ClusterApi:
         except DynamicApiError as error:
             raise ClusterApiError(f"deleting {kind} {name} failed: {_reason(error)}") from error
         return True
-

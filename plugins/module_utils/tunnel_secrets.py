@@ -46,4 +46,3 @@ def store_tokens(kubeconfig, context, tunnels, outcomes, check_mode: bool) -> No
             outcome.actions["token_secret"] = "created"
             if not check_mode:
                 api.apply(token_secret(outcome.organization, tunnels.token(outcome.tunnel_id)))
-
