@@ -44,6 +44,8 @@ cluster-up: setup ## start the local control plane in .cluster/ (a no-op when up
 cluster-down: ## stop exactly what cluster-up started
 	@if test -x $(BIN)/python; then $(BIN)/python -m tests.controlplane down --state-dir $(CLUSTER_DIR); \
 	else python3 -m tests.controlplane down --state-dir $(CLUSTER_DIR); fi
+	@if test -f $(CLUSTER_DIR)/cloudflare.pid; then kill $$(cat $(CLUSTER_DIR)/cloudflare.pid) 2>/dev/null || true; \
+	rm -f $(CLUSTER_DIR)/cloudflare.pid; fi
 
 .PHONY: cluster-status
 cluster-status: ## say whether the local control plane is up
@@ -54,7 +56,7 @@ test-image: ## build the Debian bookworm molecule image (reused when present)
 	bash tests/images/build-test-image.sh
 
 .PHONY: demo
-demo: setup cluster-up ## bring up the local control plane and show what runs
+demo: setup cluster-up ## bootstrap.yml on the local control plane (inventories/demo): ArgoCD, secrets, apps, two tenants
 	@bash tests/demo.sh $(CLUSTER_DIR)
 
 # ------------------------------------------------------------------- tests

@@ -63,7 +63,7 @@ class ClusterApi:
             raise ClusterApiError(f"cannot use kubeconfig {kubeconfig or '(default)'}"
                                   f"{' context ' + context if context else ''}: {error}") from error
         self._resources = {}
-        self.requests = {"list": 0, "apply": 0, "delete": 0}
+        self.requests = {"list": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0}
 
     def resource(self, api_version: str, kind: str):
         key = (api_version, kind)
@@ -87,11 +87,12 @@ class ClusterApi:
         if missing:
             raise MissingApiError("; ".join(missing))
 
-    def list(self, api_version: str, kind: str, label_selector: str) -> list:
+    def list(self, api_version: str, kind: str, label_selector: str | None = None,
+             namespace: str | None = None) -> list:
         resource = self.resource(api_version, kind)
         self.requests["list"] += 1
         try:
-            result = resource.get(label_selector=label_selector)
+            result = resource.get(label_selector=label_selector, namespace=namespace)
         except DynamicApiError as error:
             raise ClusterApiError(f"listing {kind} failed: {_reason(error)}") from error
         # Items of a list response carry no apiVersion/kind; give them theirs.
@@ -112,6 +113,46 @@ class ClusterApi:
             where = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
             raise ClusterApiError(f"applying {kind} {where}{metadata['name']} failed: {_reason(error)}") from error
         return applied.to_dict()
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None):
+        """One object, or None when it does not exist."""
+        resource = self.resource(api_version, kind)
+        self.requests["get"] = self.requests.get("get", 0) + 1
+        try:
+            return resource.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+        except DynamicApiError as error:
+            raise ClusterApiError(f"reading {kind} {namespace or ''}/{name} failed: {_reason(error)}") from error
+
+    def forget_discovery(self) -> None:
+        """After installing CRDs: look the served kinds up again."""
+        self._resources.clear()
+        self.dynamic.resources.invalidate_cache()
+
+    def create(self, manifest: dict, dry_run: bool = False) -> dict:
+        """POST; used where server-side apply's field ownership must not matter (Secrets others write to)."""
+        metadata = manifest["metadata"]
+        resource = self.resource(manifest["apiVersion"], manifest["kind"])
+        self.requests["create"] += 1
+        try:
+            return resource.create(body=manifest, namespace=metadata.get("namespace"),
+                                   dry_run="All" if dry_run else None).to_dict()
+        except DynamicApiError as error:
+            raise ClusterApiError(f"creating {manifest['kind']} {metadata.get('namespace', '')}/{metadata['name']}"
+                                  f" failed: {_reason(error)}") from error
+
+    def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: dict,
+                    dry_run: bool = False) -> dict:
+        """JSON merge patch of the given fields only; every other field and its owner stay as they are."""
+        resource = self.resource(api_version, kind)
+        self.requests["patch"] += 1
+        try:
+            return resource.patch(body=patch, name=name, namespace=namespace,
+                                  content_type="application/merge-patch+json",
+                                  dry_run="All" if dry_run else None).to_dict()
+        except DynamicApiError as error:
+            raise ClusterApiError(f"patching {kind} {namespace or ''}/{name} failed: {_reason(error)}") from error
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str | None) -> bool:
         """Delete an object; False when it was already gone."""

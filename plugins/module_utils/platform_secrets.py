@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secrets that are generated once and never rotated by accident.
+
+Each key of a desired Secret has one source: `generate` (set only while the key is absent; an existing value
+is never touched), `value` (from inventory, kept equal) or `copy` (kept equal to a key of another Secret,
+possibly one generated earlier in the same call - how argocd-secret's Dex client secret always matches Dex's).
+Reads: one LIST of Secrets per namespace involved. Writes: a POST for a missing Secret, a merge patch of the
+keys that differ otherwise, so fields others own (ArgoCD writes server.secretkey into argocd-secret) stay.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import string
+
+from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_MANAGED_BY, MANAGED_BY
+
+GENERATORS = ("hex", "base64", "alphanumeric")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+REDACTED = "<redacted>"
+
+
+class SecretSpecError(Exception):
+    """The requested secrets are invalid; nothing was read or written."""
+
+
+def generate(spec: dict) -> str:
+    kind, size = spec["generate"], int(spec.get("length", 32))
+    if kind == "hex":
+        return secrets.token_hex(size)
+    if kind == "base64":
+        return base64.b64encode(secrets.token_bytes(size)).decode()
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(size))
+
+
+def validate(specs: list) -> list:
+    """Every problem with the request, each naming its secret and key."""
+    problems, seen = [], set()
+    known = {(spec.get("namespace"), spec.get("name")): (position, spec) for position, spec in enumerate(specs)}
+    for index, spec in enumerate(specs):
+        where = f"secrets[{index}]"
+        name, namespace = spec.get("name") or "", spec.get("namespace") or ""
+        if not _DNS_LABEL.match(namespace):
+            problems.append(f"{where}.namespace: '{namespace}' is not a valid namespace name")
+        if not re.match(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$", name) or len(name) > 253:
+            problems.append(f"{where}.name: '{name}' is not a valid Secret name")
+        where = f"secret {namespace}/{name}"
+        if (namespace, name) in seen:
+            problems.append(f"{where}: listed twice")
+        seen.add((namespace, name))
+        if not spec.get("keys"):
+            problems.append(f"{where}: keys is empty")
+        for key, source in (spec.get("keys") or {}).items():
+            field = f"{where} key '{key}'"
+            if not _SECRET_KEY.match(key):
+                problems.append(f"{field}: keys are letters, digits, '-', '_' and '.'")
+            if not isinstance(source, dict) or len(set(source) & {"generate", "value", "copy"}) != 1:
+                problems.append(f"{field}: give exactly one of generate, value, copy")
+                continue
+            if "generate" in source:
+                if source["generate"] not in GENERATORS:
+                    problems.append(f"{field}: generate must be one of {', '.join(GENERATORS)}")
+                length = source.get("length", 32)
+                if not isinstance(length, int) or not 16 <= length <= 1024:
+                    problems.append(f"{field}: length must be an integer from 16 to 1024")
+            elif "value" in source:
+                if not isinstance(source["value"], str) or not source["value"]:
+                    problems.append(f"{field}: value must be a non-empty string")
+            else:
+                copy = source["copy"] if isinstance(source["copy"], dict) else {}
+                position, target = known.get((copy.get("namespace", namespace), copy.get("name")), (index, {}))
+                if position >= index or copy.get("key") not in (target.get("keys") or {}):
+                    problems.append(f"{field}: copy must name a key (namespace, name, key) of a secret listed "
+                                    f"before this one")
+    return problems
+
+
+def _decode(data: dict) -> dict:
+    return {key: base64.b64decode(value).decode("utf-8", "replace") for key, value in (data or {}).items()}
+
+
+def _encode(values: dict) -> dict:
+    return {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
+
+
+def converge(api, specs: list, check_mode: bool) -> dict:
+    """Create missing Secrets and keys, keep inventory values and copies equal; return per-secret reports."""
+    problems = validate(specs)
+    if problems:
+        raise SecretSpecError("invalid secrets: " + "; ".join(problems))
+    namespaces = sorted({spec["namespace"] for spec in specs})
+    live_namespaces = {item["metadata"]["name"] for item in api.list("v1", "Namespace")}
+    live = {}
+    for namespace in namespaces:
+        if namespace in live_namespaces:
+            for item in api.list("v1", "Secret", namespace=namespace):
+                live[(namespace, item["metadata"]["name"])] = _decode(item.get("data"))
+    values = {}          # (namespace, name) -> final decoded values, for copies
+    reports, diffs = [], []
+    for namespace in namespaces:
+        if namespace not in live_namespaces:
+            manifest = {"apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": namespace, "labels": {LABEL_MANAGED_BY: MANAGED_BY}}}
+            if not check_mode:
+                api.apply(manifest)
+            reports.append({"kind": "Namespace", "name": namespace, "action": "created"})
+    for spec in specs:
+        key_of = (spec["namespace"], spec["name"])
+        current = live.get(key_of)
+        final, actions = dict(current or {}), {}
+        for key, source in spec["keys"].items():
+            if "generate" in source:
+                if key not in final:
+                    final[key], actions[key] = generate(source), "generated"
+                continue
+            wanted = source["value"] if "value" in source else \
+                values[(source["copy"].get("namespace", spec["namespace"]), source["copy"]["name"])][source["copy"]["key"]]
+            if final.get(key) != wanted:
+                actions[key] = "set" if key not in final else "updated"
+                final[key] = wanted
+        values[key_of] = final
+        report = {"kind": "Secret", "namespace": spec["namespace"], "name": spec["name"],
+                  "action": "created" if current is None else ("updated" if actions else "unchanged"),
+                  "keys": {key: actions.get(key, "kept") for key in spec["keys"]}}
+        reports.append(report)
+        if not actions:
+            continue
+        diffs.append({"before_header": f"Secret {spec['namespace']}/{spec['name']}",
+                      "after_header": f"Secret {spec['namespace']}/{spec['name']}",
+                      "before": {key: REDACTED for key in (current or {}) if key in spec["keys"]},
+                      "after": {key: REDACTED for key in spec["keys"]}})
+        changed = {key: final[key] for key in actions}
+        dry_run_possible = spec["namespace"] in live_namespaces
+        if check_mode and not dry_run_possible:
+            continue
+        if current is None:
+            api.create({"apiVersion": "v1", "kind": "Secret", "type": spec.get("type") or "Opaque",
+                        "metadata": {"name": spec["name"], "namespace": spec["namespace"],
+                                     "labels": {LABEL_MANAGED_BY: MANAGED_BY, **(spec.get("labels") or {})}},
+                        "data": _encode(changed)}, dry_run=check_mode)
+        else:
+            api.merge_patch("v1", "Secret", spec["name"], spec["namespace"], {"data": _encode(changed)},
+                            dry_run=check_mode)
+    return {"objects": reports, "diffs": diffs, "changed": any(r["action"] != "unchanged" for r in reports)}

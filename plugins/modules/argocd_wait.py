@@ -1,0 +1,133 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: argocd_wait
+short_description: Wait wave by wave until the platform's ArgoCD Applications are Synced and Healthy
+version_added: 0.1.0
+author: Aphex platform engineering (@aphex-platform)
+description:
+  - Groups the Applications selected by O(selector) by their C(argocd.argoproj.io/sync-wave) annotation and waits
+    for the waves in order (or only O(wave)) until every Application in it is Synced and Healthy. Each poll is one
+    list request.
+  - Fails at once when an Application of the wave is Degraded, and after O(timeout) otherwise, naming each
+    application that is not done with its sync and health status, its conditions, a failed sync and the resources
+    that are not healthy.
+  - Call it once per wave in a loop to print progress as each wave completes (see the example).
+options:
+  namespace:
+    description: Namespace of the Applications.
+    type: str
+    default: argocd
+  selector:
+    description: Label selector of the platform's child Applications.
+    type: str
+    default: app.kubernetes.io/part-of=aphex-platform
+  wave:
+    description: Only this wave; all waves in order when omitted.
+    type: int
+  wait:
+    description: Wait; false only reports the waves and their state.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds each wave may take.
+    type: int
+    default: 900
+  interval:
+    description: Seconds between polls.
+    type: float
+    default: 5
+extends_documentation_fragment:
+  - aphex.platform.cluster
+attributes:
+  check_mode:
+    support: full
+    description: Reports the current state without waiting.
+  diff_mode:
+    support: none
+    description: Reads only.
+"""
+
+EXAMPLES = r"""
+- name: Find the waves
+  aphex.platform.argocd_wait:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    wait: false
+  register: platform_waves
+
+- name: Wait for each wave
+  aphex.platform.argocd_wait:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    wave: "{{ item }}"
+  loop: "{{ platform_waves.waves | map(attribute='wave') | list }}"
+"""
+
+RETURN = r"""
+waves:
+  description: Each wave with its applications; when waiting, how long it took; otherwise which are done and pending.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{wave: 1, applications: [tekton-pipelines], seconds: 42.0}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.argocd_status import (
+    APPLICATION,
+    ConvergenceError,
+    done,
+    wait_for_wave,
+    waves,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    ClusterApi,
+    ClusterApiError,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec={**CLUSTER_ARGS,
+                                          "namespace": {"type": "str", "default": "argocd"},
+                                          "selector": {"type": "str",
+                                                       "default": "app.kubernetes.io/part-of=aphex-platform"},
+                                          "wave": {"type": "int"},
+                                          "wait": {"type": "bool", "default": True},
+                                          "timeout": {"type": "int", "default": 900},
+                                          "interval": {"type": "float", "default": 5}},
+                           supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    params = module.params
+    try:
+        api = ClusterApi(params["kubeconfig"], params["context"])
+
+        def read():
+            return api.list(*APPLICATION, label_selector=params["selector"], namespace=params["namespace"])
+
+        current = waves(read())
+        selected = [params["wave"]] if params["wave"] is not None else list(current)
+        if not params["wait"] or module.check_mode:
+            report = [{"wave": wave, "applications": sorted(a["metadata"]["name"] for a in current.get(wave, [])),
+                       "done": sorted(a["metadata"]["name"] for a in current.get(wave, []) if done(a)),
+                       "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
+                      for wave in selected]
+            module.exit_json(changed=False, waves=report)
+        report = [wait_for_wave(read, wave, params["timeout"], params["interval"]) for wave in selected]
+    except ConvergenceError as error:
+        module.fail_json(msg=str(error))
+    except ClusterApiError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, waves=report)
+
+
+if __name__ == "__main__":
+    main()

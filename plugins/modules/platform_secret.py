@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: platform_secret
+short_description: Create the platform's Secrets once and never rotate them by accident
+version_added: 0.1.0
+author: Aphex platform engineering (@aphex-platform)
+description:
+  - Converges many Secrets in one call. Every key has one source. C(generate) sets a random value only while the
+    key is absent, so an existing value - generated earlier, restored from a backup or set by hand - survives
+    byte for byte. C(value) keeps the key equal to a value from inventory. C(copy) keeps the key equal to a key of
+    a Secret listed earlier, which is how C(argocd-secret)'s C(oidc.dex.clientSecret) always matches
+    C(dex-secrets)' C(argocd-client-secret).
+  - Reads one list of Secrets per namespace. A missing Secret is created; otherwise only the keys that need a
+    value are merge-patched, leaving keys written by others (ArgoCD's C(server.secretkey)) alone. Missing
+    namespaces are created. A converged run sends no write request.
+  - Values never appear in the result, the diff or the logs; the diff shows key names only.
+options:
+  secrets:
+    description: The Secrets, in order (a C(copy) refers to a Secret listed before it).
+    type: list
+    elements: dict
+    required: true
+    no_log: true
+    suboptions:
+      name:
+        description: Secret name.
+        type: str
+        required: true
+      namespace:
+        description: Namespace (created when missing).
+        type: str
+        required: true
+      type:
+        description: Secret type for a new Secret.
+        type: str
+        default: Opaque
+      labels:
+        description: Extra labels for a new Secret.
+        type: dict
+      keys:
+        description:
+          - Key name to source. A source is C({generate: hex|base64|alphanumeric, length: N}) (N random bytes for
+            hex and base64, N characters for alphanumeric; 16 to 1024, default 32), C({value: ...}) or
+            C({copy: {namespace: ..., name: ..., key: ...}}) (namespace defaults to this Secret's).
+        type: dict
+        required: true
+extends_documentation_fragment:
+  - aphex.platform.cluster
+attributes:
+  check_mode:
+    support: full
+    description: Server-side dry runs; namespaces that do not exist yet are previewed locally.
+  diff_mode:
+    support: full
+    description: Key names that would be set; values are always C(<redacted>).
+"""
+
+EXAMPLES = r"""
+- name: Generate the authentication secrets once
+  aphex.platform.platform_secret:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    secrets:
+      - name: dex-secrets
+        namespace: auth-system
+        keys:
+          argocd-client-secret: {generate: base64}
+      - name: argocd-secret
+        namespace: argocd
+        keys:
+          oidc.dex.clientSecret: {copy: {namespace: auth-system, name: dex-secrets, key: argocd-client-secret}}
+      - name: cloudflare-api-token
+        namespace: cert-manager
+        keys:
+          api-token: {value: "{{ aphex_cloudflare_api_token }}"}
+"""
+
+RETURN = r"""
+objects:
+  description: What happened to each namespace and Secret; for Secrets, per key C(generated), C(set), C(updated) or C(kept).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: Secret, namespace: auth-system, name: dex-secrets, action: unchanged, keys: {argocd-client-secret: kept}}]
+requests:
+  description: API requests sent, by verb.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    ClusterApi,
+    ClusterApiError,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.platform_secrets import SecretSpecError, converge
+
+SECRET_SPEC = {
+    "name": {"type": "str", "required": True},
+    "namespace": {"type": "str", "required": True},
+    "type": {"type": "str", "default": "Opaque"},
+    "labels": {"type": "dict"},
+    "keys": {"type": "dict", "required": True, "no_log": False},
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": {"type": "list", "elements": "dict",
+                                                                     "required": True, "no_log": True,
+                                                                     "options": SECRET_SPEC}},
+                           supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    try:
+        api = ClusterApi(module.params["kubeconfig"], module.params["context"])
+        result = converge(api, module.params["secrets"], module.check_mode)
+    except (SecretSpecError, ClusterApiError) as error:
+        module.fail_json(msg=str(error))
+    output = {"changed": result["changed"], "objects": result["objects"], "requests": dict(api.requests)}
+    if module._diff:
+        output["diff"] = result["diffs"]
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
