@@ -45,7 +45,8 @@ options:
         type: dict
       keys:
         description:
-          - Key name to source. A source is C({generate: hex|base64|alphanumeric, length: N}) (N random bytes for
+          - >-
+            Key name to source. A source is C({generate: hex|base64|alphanumeric, length: N}) (N random bytes for
             hex and base64, N characters for alphanumeric; 16 to 1024, default 32), C({value: ...}) or
             C({copy: {namespace: ..., name: ..., key: ...}}) (namespace defaults to this Secret's).
         type: dict

@@ -1,0 +1,345 @@
+"""playbooks/bootstrap.yml (without the hosts stage) against a control plane of its own, with ArgoCD's real
+v3.6.1 install manifest from the controller-local cache, and the argocd_wait module against Applications whose
+status a test driver advances."""
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client, config
+
+from tests.ansible_runner import run_playbook
+from tests.controlplane.audit import AuditLog
+from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
+from tests.k8s_helpers import REPO, apply_files, get
+
+HOST = "test-cluster"
+ARGOCD_VERSION = "v3.6.1"
+CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
+PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
+KIND_APPS = {"ingress-nginx": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "gpu": 3,
+             "platform-crds": 5, "platform-rbac": 5, "cert-manager": 10, "cert-manager-ready": 11,
+             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "certificates": 20,
+             "pipeline-catalog": 20, "ingress-routes": 30}
+K3S_APPS = {"traefik": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "platform-crds": 5,
+            "platform-rbac": 5, "external-dns": 5, "cert-manager": 10, "gpu-operator": 10, "cert-manager-ready": 11,
+            "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "certificates": 20,
+            "pipeline-catalog": 20, "ingress-routes": 30}
+
+
+def argocd_manifest() -> Path:
+    out = subprocess.run(["bash", str(REPO / "tests/argocd/fetch-argocd.sh"), ARGOCD_VERSION], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.strip()
+    return Path(out)
+
+
+def write_inventory(directory: Path, kubeconfig: Path, **variables) -> Path:
+    manifest = argocd_manifest()
+    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(yaml.safe_dump({"aphex_cluster": {"hosts": {HOST: {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "aphex_kubeconfig": str(kubeconfig)}}}}))
+    settings = {"aphex_deployment_type": "kind", "aphex_domain": "platform.test", "aphex_manage_hosts": False,
+                "platform_wait": False, "platform_argocd_wait": False,
+                "platform_argocd_manifest_src": str(manifest),
+                "platform_argocd_manifest_checksum": Path(f"{manifest}.sha256").read_text().strip(),
+                "aphex_cloudflare_api_token": CLOUDFLARE_TOKEN,
+                "aphex_organizations": [], "aphex_pipelines": [], **variables}
+    (directory / "group_vars" / "aphex_cluster.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return directory
+
+
+def bootstrap(inventory: Path, *args: str):
+    return run_playbook(REPO / "playbooks/bootstrap.yml", "-i", str(inventory), *args)
+
+
+def secret_values(api, name: str, namespace: str) -> dict:
+    data = get(api, "v1", "Secret", name, namespace).get("data") or {}
+    return {key: base64.b64decode(value).decode() for key, value in data.items()}
+
+
+def root_children(api) -> dict:
+    root = get(api, "argoproj.io/v1alpha1", "Application", "platform-root", "argocd")
+    return root["spec"]["source"]["helm"]["valuesObject"]["applications"]
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory):
+    """A control plane of this module's own: ArgoCD's real CRDs replace the stand-ins other tests use."""
+    control_plane = ControlPlane(tmp_path_factory.mktemp("bootstrap") / "controlplane", binaries())
+    control_plane.up()
+    api = config.new_client_from_config(config_file=str(control_plane.admin_kubeconfig))
+    # What the platform apps would install for the tenants stage; ArgoCD's CRDs come from its manifest.
+    apply_files(api, *(path for folder in ("files/crds", "files/rbac", "tests/integration/fixtures/crds")
+                       for path in sorted((REPO / folder).glob("*.yaml")) if "argoproj" not in path.name))
+    try:
+        yield control_plane, api
+    finally:
+        control_plane.down()
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(plane, tmp_path_factory):
+    """Bootstrap once with an operator-made authentik-secrets already there, then run again."""
+    control_plane, api = plane
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="auth-system")))
+    core.create_namespaced_secret("auth-system", client.V1Secret(
+        metadata=client.V1ObjectMeta(name="authentik-secrets"),
+        data={"admin-password": base64.b64encode(PRESET_ADMIN_PASSWORD.encode()).decode()}))
+    inventory = write_inventory(tmp_path_factory.mktemp("inventory"), control_plane.admin_kubeconfig)
+    first = bootstrap(inventory)
+    assert first.returncode == 0, first.output[-6000:]
+    audit = AuditLog(control_plane.audit_log)
+    mark = audit.mark()
+    second = bootstrap(inventory, "-vvv")
+    assert second.returncode == 0, second.output[-6000:]
+    return {"api": api, "inventory": inventory, "first": first, "second": second, "audit": audit, "mark": mark,
+            "plane": control_plane}
+
+
+def test_bootstrap_creates_namespaces_and_argocd(bootstrapped):
+    api = bootstrapped["api"]
+    for namespace in ("argocd", "auth-system", "tekton-pipelines", "platform-system"):
+        assert get(api, "v1", "Namespace", namespace)
+    for name in ("argocd-server", "argocd-repo-server", "argocd-applicationset-controller"):
+        deployment = get(api, "apps/v1", "Deployment", name, "argocd")
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"quay.io/argoproj/argocd:{ARGOCD_VERSION}"
+    for crd in ("applications.argoproj.io", "applicationsets.argoproj.io", "appprojects.argoproj.io"):
+        conditions = get(api, "apiextensions.k8s.io/v1", "CustomResourceDefinition", crd)["status"]["conditions"]
+        assert {"type": "Established", "status": "True"}.items() <= next(
+            c for c in conditions if c["type"] == "Established").items()
+
+
+def test_argocd_configuration(bootstrapped):
+    api = bootstrapped["api"]
+    cm = get(api, "v1", "ConfigMap", "argocd-cm", "argocd")["data"]
+    assert cm["url"] == "https://argocd.platform.test"
+    oidc = yaml.safe_load(cm["oidc.config"])
+    assert oidc == {"name": "Dex", "issuer": "https://dex.platform.test", "clientID": "argocd",
+                    "clientSecret": "$oidc.dex.clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"]}
+    assert "obj.status.health.status" in cm["resource.customizations.health.argoproj.io_Application"]
+    rbac = get(api, "v1", "ConfigMap", "argocd-rbac-cm", "argocd")["data"]
+    assert rbac["policy.default"] == "role:readonly"
+    assert rbac["policy.csv"].splitlines() == ["g, platform-admins, role:admin", "g, platform-engineering, role:readonly"]
+    assert get(api, "v1", "ConfigMap", "argocd-cmd-params-cm", "argocd")["data"] == {"server.insecure": "true"}
+
+
+def test_secrets_have_the_documented_shapes_and_keep_existing_values(bootstrapped):
+    api = bootstrapped["api"]
+    authentik = secret_values(api, "authentik-secrets", "auth-system")
+    assert authentik["admin-password"] == PRESET_ADMIN_PASSWORD
+    assert len(base64.b64decode(authentik["secret-key"])) == 50
+    assert re.fullmatch(r"[0-9a-f]{64}", authentik["bootstrap-token"])
+    postgres = secret_values(api, "authentik-postgresql", "auth-system")
+    assert len(base64.b64decode(postgres["postgresql-password"])) == 32
+    assert postgres["postgresql-password"] != postgres["postgresql-postgres-password"]
+    dex = secret_values(api, "dex-secrets", "auth-system")
+    assert sorted(dex) == ["argocd-client-secret", "authentik-client-secret", "kubernetes-client-secret",
+                           "tekton-client-secret"]
+    assert len(set(dex.values())) == 4
+    assert secret_values(api, "argocd-secret", "argocd")["oidc.dex.clientSecret"] == dex["argocd-client-secret"]
+    tekton = secret_values(api, "tekton-dashboard-oidc", "tekton-pipelines")
+    assert tekton["client-secret"] == dex["tekton-client-secret"] and re.fullmatch(r"[0-9a-f]{32}", tekton["cookie-secret"])
+    assert secret_values(api, "cloudflare-api-token", "platform-system") == {"token": CLOUDFLARE_TOKEN}
+
+
+def test_root_application_renders_exactly_the_kind_children_with_their_waves(bootstrapped):
+    api = bootstrapped["api"]
+    root = get(api, "argoproj.io/v1alpha1", "Application", "platform-root", "argocd")
+    assert root["spec"]["source"]["chart"] == "argocd-apps"
+    assert root["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    children = root_children(api)
+    assert {name: int(app["additionalAnnotations"]["argocd.argoproj.io/sync-wave"])
+            for name, app in children.items()} == KIND_APPS
+    crds = children["platform-crds"]["source"]["helm"]["valuesObject"]["resources"]
+    assert sorted(obj["metadata"]["name"] for obj in crds) == ["organizations.aphex.io", "repobindings.aphex.io"]
+    assert children["cert-manager"]["syncPolicy"]["retry"]["backoff"] == {"duration": "5s", "factor": 2,
+                                                                           "maxDuration": "3m"}
+
+
+def test_second_run_changes_and_writes_nothing_and_shows_no_secret(bootstrapped, plane):
+    second, audit = bootstrapped["second"], bootstrapped["audit"]
+    assert second.changed == 0, second.output[-4000:]
+    writes = [(e.verb, e.resource, e.namespace, e.name) for e in audit.writes(since=bootstrapped["mark"], user=ADMIN_USER)]
+    assert writes == []
+    api = bootstrapped["api"]
+    secrets = [value for name, namespace in (("authentik-secrets", "auth-system"), ("dex-secrets", "auth-system"),
+                                             ("authentik-postgresql", "auth-system"))
+               for value in secret_values(api, name, namespace).values()]
+    for value in secrets + [CLOUDFLARE_TOKEN]:
+        assert value not in second.output
+        assert base64.b64encode(value.encode()).decode() not in second.output
+
+
+def test_argocd_client_secret_is_put_back_to_dex_value_on_rerun(bootstrapped):
+    api, inventory = bootstrapped["api"], bootstrapped["inventory"]
+    core = client.CoreV1Api(api)
+    core.patch_namespaced_secret("argocd-secret", "argocd", {"data": {
+        "oidc.dex.clientSecret": base64.b64encode(b"drifted").decode()}})
+    dex_before = secret_values(api, "dex-secrets", "auth-system")
+    run = bootstrap(inventory, "--tags", "secrets")
+    assert run.returncode == 0, run.output[-4000:]
+    assert secret_values(api, "dex-secrets", "auth-system") == dex_before
+    assert secret_values(api, "argocd-secret", "argocd")["oidc.dex.clientSecret"] == dex_before["argocd-client-secret"]
+
+
+def test_check_mode_writes_nothing_and_previews_a_changed_catalog(bootstrapped):
+    api, inventory, audit = bootstrapped["api"], bootstrapped["inventory"], bootstrapped["audit"]
+    mark = audit.mark()
+    run = bootstrap(inventory, "--check", "--diff", "-e", '{"aphex_apps_overrides": {"gpu": {"enabled": false}}}')
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.changed >= 1
+    assert audit.writes(since=mark, user=ADMIN_USER) == []
+    assert "gpu" in root_children(api)
+
+
+def test_catalog_overrides_from_inventory_change_the_children(bootstrapped, tmp_path):
+    api, plane_ = bootstrapped["api"], bootstrapped["plane"]
+    inventory = write_inventory(tmp_path, plane_.admin_kubeconfig, aphex_apps_overrides={
+        "gpu": {"enabled": False},
+        "cert-manager": {"source": {"helm": {"repo": "https://mirror.internal/charts", "chart": "cert-manager",
+                                             "version": "v1.21.3"}}},
+        "dex": {"wave": 18},
+    }, aphex_apps_extra=[{"name": "observability", "wave": 25, "namespace": "monitoring",
+                          "sync_options": ["CreateNamespace=true"],
+                          "source": {"git": {"repo": "https://git.internal/ops.git", "path": "monitoring",
+                                             "revision": "v2"}}}])
+    try:
+        run = bootstrap(inventory, "--tags", "apps")
+        assert run.returncode == 0, run.output[-4000:]
+        children = root_children(api)
+        expected = {**{k: v for k, v in KIND_APPS.items() if k != "gpu"}, "dex": 18, "observability": 25}
+        assert {name: int(app["additionalAnnotations"]["argocd.argoproj.io/sync-wave"])
+                for name, app in children.items()} == expected
+        assert children["cert-manager"]["source"] == {"repoURL": "https://mirror.internal/charts",
+                                                      "chart": "cert-manager", "targetRevision": "v1.21.3"}
+        assert children["observability"]["source"] == {"repoURL": "https://git.internal/ops.git",
+                                                        "path": "monitoring", "targetRevision": "v2"}
+        assert children["observability"]["destination"] == {"server": "https://kubernetes.default.svc",
+                                                             "namespace": "monitoring"}
+
+        k3s = write_inventory(tmp_path / "k3s", plane_.admin_kubeconfig, aphex_deployment_type="k3s")
+        run = bootstrap(k3s, "--tags", "apps")
+        assert run.returncode == 0, run.output[-4000:]
+        assert {name: int(app["additionalAnnotations"]["argocd.argoproj.io/sync-wave"])
+                for name, app in root_children(api).items()} == K3S_APPS
+
+        bad = write_inventory(tmp_path / "bad", plane_.admin_kubeconfig, aphex_apps_overrides={"grafana": {"wave": 1}})
+        run = bootstrap(bad, "--tags", "apps")
+        assert run.returncode != 0
+        assert "platform_apps_overrides.grafana: no such platform app" in run.output
+    finally:
+        assert bootstrap(bootstrapped["inventory"], "--tags", "apps").returncode == 0
+    assert set(root_children(api)) == set(KIND_APPS)
+
+
+# ------------------------------------------------------------------ argocd_wait
+
+
+WAIT_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Wait
+      aphex.platform.argocd_wait:
+        kubeconfig: {kubeconfig}
+        namespace: {namespace}
+        timeout: {timeout}
+        interval: 0.3
+"""
+
+
+def _application(name: str, wave: int, namespace: str) -> dict:
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": name, "namespace": namespace,
+                         "labels": {"app.kubernetes.io/part-of": "aphex-platform"},
+                         "annotations": {"argocd.argoproj.io/sync-wave": str(wave)}},
+            "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc"},
+                     "source": {"repoURL": "https://example.test/repo.git", "path": name}}}
+
+
+def _set_status(custom, namespace: str, name: str, sync: str, health: str, **extra) -> None:
+    custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", namespace, "applications", name,
+                                          {"status": {"sync": {"status": sync}, "health": {"status": health}, **extra}})
+
+
+@pytest.fixture
+def wait_apps(bootstrapped, tmp_path):
+    api = bootstrapped["api"]
+    namespace = f"waits-{int(time.time() * 1000) % 100000}"
+    client.CoreV1Api(api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    custom = client.CustomObjectsApi(api)
+    for name, wave in (("crds", 0), ("tekton", 1), ("operator", 1), ("routes", 5)):
+        custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", namespace, "applications",
+                                               _application(name, wave, namespace))
+        _set_status(custom, namespace, name, "OutOfSync", "Progressing")
+
+    def playbook(timeout: int) -> Path:
+        path = tmp_path / f"wait-{timeout}.yml"
+        path.write_text(WAIT_PLAYBOOK.format(kubeconfig=bootstrapped["plane"].admin_kubeconfig, namespace=namespace,
+                                             timeout=timeout))
+        return path
+
+    return custom, namespace, playbook
+
+
+def test_wait_completes_wave_by_wave(wait_apps):
+    custom, namespace, playbook = wait_apps
+    finished = {}
+
+    def driver():
+        # Later waves turn healthy first: the module must still report the waves in order.
+        for name in ("routes", "operator", "crds", "tekton"):
+            time.sleep(1.0)
+            _set_status(custom, namespace, name, "Synced", "Healthy")
+            finished[name] = time.monotonic()
+
+    thread = threading.Thread(target=driver)
+    started = time.monotonic()
+    thread.start()
+    run = run_playbook(playbook(60))
+    thread.join()
+    assert run.returncode == 0, run.output[-3000:]
+    [result] = run.task_results("Wait", "localhost")
+    waves = result["waves"]
+    assert [w["wave"] for w in waves] == [0, 1, 5]
+    assert [w["applications"] for w in waves] == [["crds"], ["operator", "tekton"], ["routes"]]
+    # Wave 0 could only finish once crds was healthy, wave 1 once tekton was.
+    assert waves[0]["seconds"] >= finished["crds"] - started - 1.5
+    assert waves[0]["seconds"] + waves[1]["seconds"] >= finished["tekton"] - started - 1.5
+
+
+def test_wait_fails_naming_a_degraded_application(wait_apps):
+    custom, namespace, playbook = wait_apps
+    _set_status(custom, namespace, "crds", "Synced", "Healthy")
+    _set_status(custom, namespace, "operator", "Synced", "Degraded",
+                conditions=[{"type": "SyncError", "message": "one or more objects failed to apply"}],
+                resources=[{"kind": "Deployment", "namespace": "tekton-pipelines", "name": "tekton-webhook",
+                            "health": {"status": "Degraded", "message": "Deployment exceeded its progress deadline"}},
+                           {"kind": "Service", "name": "fine", "health": {"status": "Healthy"}}])
+    run = run_playbook(playbook(30))
+    assert run.returncode != 0
+    [result] = run.task_results("Wait", "localhost")
+    message = result["msg"]
+    assert "Degraded: operator (wave 1): sync Synced, health Degraded" in message
+    assert "condition SyncError: one or more objects failed to apply" in message
+    assert "Deployment tekton-pipelines/tekton-webhook is Degraded: Deployment exceeded its progress deadline" in message
+    assert "fine" not in message
+
+
+def test_wait_times_out_naming_the_pending_applications(wait_apps):
+    custom, namespace, playbook = wait_apps
+    _set_status(custom, namespace, "crds", "Synced", "Healthy")
+    _set_status(custom, namespace, "tekton", "Synced", "Healthy")
+    run = run_playbook(playbook(2))
+    assert run.returncode != 0
+    [result] = run.task_results("Wait", "localhost")
+    assert result["msg"].startswith("wave 1 did not converge in 2 s; pending: operator (wave 1): sync OutOfSync, "
+                                    "health Progressing")
