@@ -115,6 +115,9 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
         if entry.get("automated", True):
             sync_policy["automated"] = {"prune": True, "selfHeal": True}
         sync_policy["retry"] = copy.deepcopy(entry.get("retry") or RETRY)
+        destination = {"server": IN_CLUSTER}
+        if entry.get("namespace"):
+            destination["namespace"] = entry["namespace"]
         application = {
             "namespace": "argocd",
             "additionalLabels": {"app.kubernetes.io/part-of": PART_OF, "aphex.io/wave": str(entry["wave"])},
@@ -122,8 +125,7 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
             "finalizers": [FINALIZER],
             "project": project,
             "source": _source(entry["source"], manifest_sets, raw_chart or {}),
-            "destination": {"server": IN_CLUSTER, **({"namespace": entry["namespace"]}
-                                                      if entry.get("namespace") else {})},
+            "destination": destination,
             "syncPolicy": sync_policy,
         }
         if entry.get("ignore_differences"):

@@ -36,7 +36,7 @@ def generate(spec: dict) -> str:
     if kind == "base64":
         return base64.b64encode(secrets.token_bytes(size)).decode()
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(size))
+    return "".join(secrets.choice(alphabet) for _position in range(size))
 
 
 def validate(specs: list) -> list:

@@ -19,14 +19,14 @@ description:
   - Reads one list of Secrets per namespace. A missing Secret is created; otherwise only the keys that need a
     value are merge-patched, leaving keys written by others (ArgoCD's C(server.secretkey)) alone. Missing
     namespaces are created. A converged run sends no write request.
-  - Values never appear in the result, the diff or the logs; the diff shows key names only.
+  - Values never appear in the result, the diff or the logs (the option is C(no_log)); the diff shows key names
+    only.
 options:
   secrets:
     description: The Secrets, in order (a C(copy) refers to a Secret listed before it).
     type: list
     elements: dict
     required: true
-    no_log: true
     suboptions:
       name:
         description: Secret name.
@@ -115,10 +115,8 @@ SECRET_SPEC = {
 
 
 def main():
-    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": {"type": "list", "elements": "dict",
-                                                                     "required": True, "no_log": True,
-                                                                     "options": SECRET_SPEC}},
-                           supports_check_mode=True)
+    secrets_arg = {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}
+    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": secrets_arg}, supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:

@@ -4,6 +4,7 @@ status a test driver advances."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import subprocess
 import threading
@@ -25,12 +26,12 @@ CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
 PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
 KIND_APPS = {"ingress-nginx": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "gpu": 3,
              "platform-crds": 5, "platform-rbac": 5, "cert-manager": 10, "cert-manager-ready": 11,
-             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "certificates": 20,
-             "pipeline-catalog": 20, "ingress-routes": 30}
+             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18,
+             "certificates": 20, "pipeline-catalog": 20, "ingress-routes": 30}
 K3S_APPS = {"traefik": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "platform-crds": 5,
             "platform-rbac": 5, "external-dns": 5, "cert-manager": 10, "gpu-operator": 10, "cert-manager-ready": 11,
-            "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "certificates": 20,
-            "pipeline-catalog": 20, "ingress-routes": 30}
+            "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18,
+            "certificates": 20, "pipeline-catalog": 20, "ingress-routes": 30}
 
 
 def argocd_manifest() -> Path:
@@ -160,8 +161,8 @@ def test_root_application_renders_exactly_the_kind_children_with_their_waves(boo
             for name, app in children.items()} == KIND_APPS
     crds = children["platform-crds"]["source"]["helm"]["valuesObject"]["resources"]
     assert sorted(obj["metadata"]["name"] for obj in crds) == ["organizations.aphex.io", "repobindings.aphex.io"]
-    assert children["cert-manager"]["syncPolicy"]["retry"]["backoff"] == {"duration": "5s", "factor": 2,
-                                                                           "maxDuration": "3m"}
+    backoff = children["cert-manager"]["syncPolicy"]["retry"]["backoff"]
+    assert backoff == {"duration": "5s", "factor": 2, "maxDuration": "3m"}
 
 
 def test_second_run_changes_and_writes_nothing_and_shows_no_secret(bootstrapped, plane):
@@ -218,12 +219,12 @@ def test_catalog_overrides_from_inventory_change_the_children(bootstrapped, tmp_
         expected = {**{k: v for k, v in KIND_APPS.items() if k != "gpu"}, "dex": 18, "observability": 25}
         assert {name: int(app["additionalAnnotations"]["argocd.argoproj.io/sync-wave"])
                 for name, app in children.items()} == expected
-        assert children["cert-manager"]["source"] == {"repoURL": "https://mirror.internal/charts",
-                                                      "chart": "cert-manager", "targetRevision": "v1.21.3"}
-        assert children["observability"]["source"] == {"repoURL": "https://git.internal/ops.git",
-                                                        "path": "monitoring", "targetRevision": "v2"}
-        assert children["observability"]["destination"] == {"server": "https://kubernetes.default.svc",
-                                                             "namespace": "monitoring"}
+        assert children["cert-manager"]["source"] == {
+            "repoURL": "https://mirror.internal/charts", "chart": "cert-manager", "targetRevision": "v1.21.3"}
+        assert children["observability"]["source"] == {
+            "repoURL": "https://git.internal/ops.git", "path": "monitoring", "targetRevision": "v2"}
+        assert children["observability"]["destination"] == {
+            "server": "https://kubernetes.default.svc", "namespace": "monitoring"}
 
         k3s = write_inventory(tmp_path / "k3s", plane_.admin_kubeconfig, aphex_deployment_type="k3s")
         run = bootstrap(k3s, "--tags", "apps")
@@ -343,3 +344,22 @@ def test_wait_times_out_naming_the_pending_applications(wait_apps):
     [result] = run.task_results("Wait", "localhost")
     assert result["msg"].startswith("wave 1 did not converge in 2 s; pending: operator (wave 1): sync OutOfSync, "
                                     "health Progressing")
+
+
+def test_argocd_wait_names_the_deployments_that_are_not_available(bootstrapped):
+    """The test control plane has no nodes, so ArgoCD's pods never run: the wait must say which and why."""
+    run = bootstrap(bootstrapped["inventory"], "--tags", "argocd", "-e",
+                    '{"platform_argocd_wait": true, "platform_argocd_wait_timeout": 3}')
+    assert run.returncode != 0
+    [result] = run.task_results("Apply ArgoCD with the platform's configuration", HOST)
+    assert result["msg"].startswith("Deployments in argocd not Available after 3 s - argocd-server: ")
+    assert "Available=False" in result["msg"] and "argocd-applicationset-controller" in result["msg"]
+
+
+def test_show_secrets_prints_the_admin_credentials_once(bootstrapped):
+    run = bootstrap(bootstrapped["inventory"], "--tags", "summary", "-e", '{"aphex_show_secrets": true}')
+    assert run.returncode == 0, run.output[-3000:]
+    [shown] = run.task_results("Show the admin credentials once (aphex_show_secrets)", HOST)
+    assert shown["msg"] == f"Authentik https://auth.platform.test: user akadmin, password {PRESET_ADMIN_PASSWORD}"
+    # The json callback escapes non-ASCII characters; the password appears in that one message only.
+    assert run.output.count(json.dumps(PRESET_ADMIN_PASSWORD)[1:-1]) == 1
