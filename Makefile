@@ -96,5 +96,6 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: setup controlplane ## onboarding benchmark (BENCH_ORGS x BENCH_PIPELINES) against a one-by-one baseline
+bench: setup controlplane ## onboarding (BENCH_ORGS x BENCH_PIPELINES) and bootstrap benchmarks against baselines
 	$(BIN)/python tests/bench/bench_tenancy.py
+	$(BIN)/python tests/bench/bench_bootstrap.py

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """auth-config-sync: make Authentik's OAuth2 provider for Dex use the client secret Dex holds (dex-secrets), then
 check that Authentik and Dex publish the issuers the platform expects. Idempotent: the provider is patched only
 when its secret differs. Runs as a Sync-hook Job with the two secrets projected as files; standard library only."""
@@ -82,7 +81,8 @@ def check_issuer(discovery_url: str, expected: str) -> str:
     return f"issuer {issuer}"
 
 
-def main(env=os.environ) -> int:
+def main(env=None) -> int:
+    env = os.environ if env is None else env
     attempts, delay = int(env.get("ATTEMPTS", "60")), float(env.get("DELAY", "5"))
     authentik, dex = env["AUTHENTIK_URL"].rstrip("/"), env["DEX_URL"].rstrip("/")
     try:

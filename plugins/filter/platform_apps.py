@@ -11,6 +11,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aphex.platform.plugins.module_utils.manifests import deep_merge
+
 PART_OF = "aphex-platform"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -18,15 +20,6 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 DEPLOYMENT_TYPES = ("kind", "k3s")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
-
-
-def _merge(base, overlay):
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        merged = dict(base)
-        for key, value in overlay.items():
-            merged[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    return copy.deepcopy(overlay)
 
 
 def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | None = None) -> list:
@@ -45,7 +38,7 @@ def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | N
         override = dict(override or {})
         if "source" in override:
             entries[name]["source"] = copy.deepcopy(override.pop("source"))
-        entries[name] = _merge(entries[name], override)
+        entries[name] = deep_merge(entries[name], override)
     return list(entries.values())
 
 
