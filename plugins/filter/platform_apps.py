@@ -1,161 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The platform's app-of-apps, from data: the catalog (role defaults), overridden and extended from inventory,
-rendered as the values of the argocd-apps chart that the root Application platform-root deploys."""
+"""Filters over the platform app catalog (module_utils/platform_apps.py), for previews and inventory checks; the
+platform_apps module renders and applies the same."""
 
 from __future__ import annotations
 
-import copy
-import re
-
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aphex.platform.plugins.module_utils.manifests import deep_merge
-
-PART_OF = "aphex-platform"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-FINALIZER = "resources-finalizer.argocd.argoproj.io"
-IN_CLUSTER = "https://kubernetes.default.svc"
-DEPLOYMENT_TYPES = ("kind", "k3s")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
+from ansible_collections.aphex.platform.plugins.module_utils import platform_apps
 
 
-def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | None = None) -> list:
-    """Catalog entries with inventory overrides merged in (a source override replaces the whole source) and extra
-    entries appended; unknown names and duplicates are errors."""
-    entries = {}
-    for entry in list(catalog) + list(extra or []):
-        name = entry.get("name")
-        if name in entries:
-            raise AnsibleFilterError(f"platform app '{name}' is defined twice (catalog and platform_apps_extra)")
-        entries[name] = copy.deepcopy(entry)
-    for name, override in (overrides or {}).items():
-        if name not in entries:
-            raise AnsibleFilterError(f"platform_apps_overrides.{name}: no such platform app (known: "
-                                     f"{', '.join(sorted(entries))})")
-        override = dict(override or {})
-        if "source" in override:
-            entries[name]["source"] = copy.deepcopy(override.pop("source"))
-        entries[name] = deep_merge(entries[name], override)
-    return list(entries.values())
-
-
-def _problems(entry: dict, manifest_sets: dict) -> list:
-    name = entry.get("name") or ""
-    where = f"platform app '{name}'"
-    problems = []
-    if not _NAME.match(name) or len(name) > 53:
-        problems.append(f"{where}: name must be a DNS label of at most 53 characters")
-    if not isinstance(entry.get("wave"), int):
-        problems.append(f"{where}: wave must be an integer")
-    namespace = entry.get("namespace")
-    if namespace is not None and not _NAME.match(str(namespace)):
-        problems.append(f"{where}: namespace '{namespace}' is not a valid namespace name")
-    unknown_types = set(entry.get("types", DEPLOYMENT_TYPES)) - set(DEPLOYMENT_TYPES)
-    if unknown_types:
-        problems.append(f"{where}: types may only contain kind and k3s, not {', '.join(sorted(unknown_types))}")
-    source = entry.get("source") or {}
-    kinds = [kind for kind in ("helm", "git", "manifests") if kind in source]
-    if len(kinds) != 1:
-        problems.append(f"{where}: source needs exactly one of helm, git, manifests")
-    elif kinds[0] == "helm" and not all(source["helm"].get(k) for k in ("repo", "chart", "version")):
-        problems.append(f"{where}: source.helm needs repo, chart and version")
-    elif kinds[0] == "git" and not all(source["git"].get(k) for k in ("repo", "path", "revision")):
-        problems.append(f"{where}: source.git needs repo, path and revision")
-    elif kinds[0] == "manifests" and source["manifests"] not in manifest_sets:
-        problems.append(f"{where}: source.manifests '{source['manifests']}' is not a manifest set of the "
-                        f"collection ({', '.join(sorted(manifest_sets))})")
-    return problems
-
-
-def _source(source: dict, manifest_sets: dict, raw_chart: dict) -> dict:
-    if "helm" in source:
-        helm = source["helm"]
-        rendered = {"repoURL": helm["repo"], "chart": helm["chart"], "targetRevision": str(helm["version"])}
-        if helm.get("values"):
-            rendered["helm"] = {"valuesObject": copy.deepcopy(helm["values"])}
-        return rendered
-    if "git" in source:
-        git = source["git"]
-        rendered = {"repoURL": git["repo"], "path": git["path"], "targetRevision": str(git["revision"])}
-        if git.get("directory"):
-            rendered["directory"] = copy.deepcopy(git["directory"])
-        return rendered
-    # Collection-rendered objects travel as the values of a chart that outputs them verbatim, so no Git
-    # repository has to be hosted for them.
-    return {"repoURL": raw_chart["repo"], "chart": raw_chart["chart"], "targetRevision": str(raw_chart["version"]),
-            "helm": {"valuesObject": {"resources": copy.deepcopy(manifest_sets[source["manifests"]])}}}
-
-
-def platform_applications(catalog: list, deployment_type: str, overrides: dict | None = None,
-                          extra: list | None = None, manifest_sets: dict | None = None,
-                          raw_chart: dict | None = None, project: str = "default") -> dict:
-    """The child Applications for one deployment type, as the argocd-apps chart's `applications` value."""
-    if deployment_type not in DEPLOYMENT_TYPES:
-        raise AnsibleFilterError(f"aphex_deployment_type must be kind or k3s, not '{deployment_type}'")
-    manifest_sets = manifest_sets or {}
-    entries = merged_catalog(catalog, overrides, extra)
-    problems = [problem for entry in entries for problem in _problems(entry, manifest_sets)]
-    if problems:
-        raise AnsibleFilterError("; ".join(problems))
-    applications = {}
-    for entry in sorted(entries, key=lambda e: (e["wave"], e["name"])):
-        if not entry.get("enabled", True) or deployment_type not in entry.get("types", DEPLOYMENT_TYPES):
-            continue
-        sync_policy = {"syncOptions": list(entry.get("sync_options") or [])}
-        if entry.get("automated", True):
-            sync_policy["automated"] = {"prune": True, "selfHeal": True}
-        sync_policy["retry"] = copy.deepcopy(entry.get("retry") or RETRY)
-        destination = {"server": IN_CLUSTER}
-        if entry.get("namespace"):
-            destination["namespace"] = entry["namespace"]
-        application = {
-            "namespace": "argocd",
-            "additionalLabels": {"app.kubernetes.io/part-of": PART_OF, "aphex.io/wave": str(entry["wave"])},
-            "additionalAnnotations": {SYNC_WAVE: str(entry["wave"])},
-            "finalizers": [FINALIZER],
-            "project": project,
-            "source": _source(entry["source"], manifest_sets, raw_chart or {}),
-            "destination": destination,
-            "syncPolicy": sync_policy,
-        }
-        if entry.get("ignore_differences"):
-            application["ignoreDifferences"] = copy.deepcopy(entry["ignore_differences"])
-        applications[entry["name"]] = application
-    return applications
-
-
-def platform_root_application(applications: dict, apps_chart: dict, namespace: str = "argocd") -> dict:
-    """The root Application platform-root: the argocd-apps chart with the children as values, so the platform
-    needs no Git repository of its own."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Application",
-        "metadata": {"name": "platform-root", "namespace": namespace, "finalizers": [FINALIZER],
-                     "labels": {"app.kubernetes.io/name": "platform-root"}},
-        "spec": {
-            "project": "default",
-            "source": {"repoURL": apps_chart["repo"], "chart": apps_chart["chart"],
-                       "targetRevision": str(apps_chart["version"]),
-                       "helm": {"valuesObject": {"applications": applications}}},
-            "destination": {"server": IN_CLUSTER, "namespace": namespace},
-            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": copy.deepcopy(RETRY)},
-        },
-    }
-
-
-def platform_waves(applications: dict) -> list:
-    """The children grouped by wave, in order: [{wave, applications}]."""
-    grouped = {}
-    for name, application in applications.items():
-        grouped.setdefault(int(application["additionalAnnotations"][SYNC_WAVE]), []).append(name)
-    return [{"wave": wave, "applications": sorted(names)} for wave, names in sorted(grouped.items())]
+def _filter(function):
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except platform_apps.CatalogError as error:
+            raise AnsibleFilterError(str(error)) from None
+    wrapped.__name__ = function.__name__
+    wrapped.__doc__ = function.__doc__
+    return wrapped
 
 
 class FilterModule:
     def filters(self):
-        return {"platform_applications": platform_applications,
-                "platform_root_application": platform_root_application,
-                "platform_waves": platform_waves}
+        return {"platform_applications": _filter(platform_apps.platform_applications),
+                "platform_root_application": _filter(platform_apps.platform_root_application),
+                "platform_waves": _filter(platform_apps.platform_waves)}

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.aphex.platform.plugins.filter.platform_apps import (
+from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import (
+    CatalogError,
     merged_catalog,
     platform_applications,
     platform_root_application,
@@ -83,12 +82,12 @@ def test_a_source_override_replaces_the_whole_source_and_values_merge():
      "types may only contain kind and k3s"),
 ])
 def test_invalid_catalog_entries_are_named(overrides, extra, message):
-    with pytest.raises(AnsibleFilterError, match=message):
+    with pytest.raises(CatalogError, match=message):
         render(overrides=overrides, extra=extra)
 
 
 def test_unknown_deployment_type_is_refused():
-    with pytest.raises(AnsibleFilterError, match="aphex_deployment_type must be kind or k3s, not 'eks'"):
+    with pytest.raises(CatalogError, match="aphex_deployment_type must be kind or k3s, not 'eks'"):
         render("eks")
 
 
@@ -170,3 +169,14 @@ def test_contract_v1_lines_up_with_the_dispatcher():
     assert required <= set(passed), required - set(passed)
     assert {name: accepted[name] for name in passed} == passed
     assert [w["name"] for w in run["spec"]["workspaces"]] == [w["name"] for w in pipeline["spec"]["workspaces"]]
+
+
+def test_filters_report_catalog_errors_as_filter_errors():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.aphex.platform.plugins.filter.platform_apps import FilterModule
+
+    platform_applications_filter = FilterModule().filters()["platform_applications"]
+    assert set(platform_applications_filter(CATALOG, "kind", manifest_sets=SETS, raw_chart=RAW)) == set(render())
+    with pytest.raises(AnsibleFilterError, match="no such platform app"):
+        platform_applications_filter(CATALOG, "kind", overrides={"nope": {}}, manifest_sets=SETS, raw_chart=RAW)

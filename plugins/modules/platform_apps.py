@@ -1,0 +1,151 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: platform_apps
+short_description: Render the platform app catalog into the root Application platform-root and apply it
+version_added: 0.1.0
+author: Aphex platform engineering (@aphex-platform)
+description:
+  - Merges O(overrides) into O(catalog) (a C(source) override replaces the whole source, C(enabled=false) disables
+    an app), appends O(extra), keeps the apps of O(deployment_type) and renders each as a child of the root
+    Application C(platform-root) - the argocd-apps chart with the children as C(valuesObject), so no Git
+    repository has to be hosted. Each child gets its sync-wave annotation, the labels
+    C(app.kubernetes.io/part-of=aphex-platform) and C(aphex.io/wave), the resources finalizer, automated sync with
+    prune and self-heal and retry backoff. Sources are a Helm chart, a Git path or a manifest set of the
+    collection, delivered through O(raw_chart).
+  - Every invalid entry is reported (app and field) before anything is written. The root Application is written
+    only when it differs (one list request to find out).
+options:
+  deployment_type:
+    description: Which apps to deploy.
+    type: str
+    required: true
+    choices: [kind, k3s]
+  catalog:
+    description: The platform apps (role C(aphex.platform.platform)'s C(platform_apps_catalog)).
+    type: list
+    elements: dict
+    required: true
+  overrides:
+    description: App name to partial entry.
+    type: dict
+    default: {}
+  extra:
+    description: Further apps.
+    type: list
+    elements: dict
+    default: []
+  manifest_sets:
+    description: Set name to its objects, as a list or as JSON text.
+    type: dict
+    default: {}
+  apps_chart:
+    description: The argocd-apps chart (C(repo), C(chart), C(version)).
+    type: dict
+    required: true
+  raw_chart:
+    description: The chart that outputs manifest sets verbatim (C(repo), C(chart), C(version)).
+    type: dict
+    required: true
+  namespace:
+    description: ArgoCD's namespace.
+    type: str
+    default: argocd
+extends_documentation_fragment:
+  - aphex.platform.cluster
+attributes:
+  check_mode:
+    support: full
+    description: Server-side dry run.
+  diff_mode:
+    support: full
+    description: The root Application's desired fields before and after.
+"""
+
+EXAMPLES = r"""
+- name: Deploy the platform apps
+  aphex.platform.platform_apps:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    deployment_type: k3s
+    catalog: "{{ platform_apps_catalog }}"
+    overrides: {gpu-operator: {enabled: false}}
+    apps_chart: {repo: https://argoproj.github.io/argo-helm, chart: argocd-apps, version: 2.0.2}
+    raw_chart: {repo: https://bedag.github.io/helm-charts/, chart: raw, version: 2.0.2}
+"""
+
+RETURN = r"""
+waves:
+  description: The children by wave, in order.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{wave: 0, applications: [traefik]}, {wave: 1, applications: [tekton-pipelines]}]
+objects:
+  description: The root Application's action (created, updated) when it changed.
+  returned: success
+  type: list
+  elements: dict
+requests:
+  description: API requests sent, by verb.
+  returned: success
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    ClusterApi,
+    ClusterApiError,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError, converge
+from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import (
+    CatalogError,
+    platform_applications,
+    platform_root_application,
+    platform_waves,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec={
+        **CLUSTER_ARGS,
+        "deployment_type": {"type": "str", "required": True, "choices": ["kind", "k3s"]},
+        "catalog": {"type": "list", "elements": "dict", "required": True},
+        "overrides": {"type": "dict", "default": {}},
+        "extra": {"type": "list", "elements": "dict", "default": []},
+        "manifest_sets": {"type": "dict", "default": {}},
+        "apps_chart": {"type": "dict", "required": True},
+        "raw_chart": {"type": "dict", "required": True},
+        "namespace": {"type": "str", "default": "argocd"},
+    }, supports_check_mode=True)
+    params = module.params
+    try:
+        children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
+                                         params["extra"], params["manifest_sets"], params["raw_chart"])
+    except CatalogError as error:
+        module.fail_json(msg=str(error))
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    root = platform_root_application(children, params["apps_chart"], params["namespace"])
+    try:
+        api = ClusterApi(params["kubeconfig"], params["context"])
+        result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)
+    except (ManifestError, ClusterApiError) as error:
+        module.fail_json(msg=str(error))
+    output = {"changed": result.changed, "waves": platform_waves(children),
+              "objects": [r for r in result.reports() if r["action"] != "unchanged"], "requests": dict(api.requests)}
+    if module._diff:
+        output["diff"] = result.diffs()
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
