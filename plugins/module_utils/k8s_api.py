@@ -31,6 +31,19 @@ API_PROVIDERS = {
 }
 
 
+def connect(module) -> "ClusterApi":
+    """The module's cluster (options kubeconfig and context), or fail_json saying what is missing or wrong."""
+    from ansible.module_utils.basic import missing_required_lib
+
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    try:
+        return ClusterApi(module.params["kubeconfig"], module.params["context"])
+    except ClusterApiError as error:
+        module.fail_json(msg=str(error))
+        raise  # not reached: fail_json exits
+
+
 class ClusterApiError(Exception):
     """A request failed; the message says which object and why."""
 

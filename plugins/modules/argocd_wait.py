@@ -76,7 +76,7 @@ waves:
   sample: [{wave: 1, applications: [tekton-pipelines], seconds: 42.0}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
 from ansible_collections.aphex.platform.plugins.module_utils.argocd_status import (
@@ -86,12 +86,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.argocd_status impor
     wait_for_wave,
     waves,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    ClusterApi,
-    ClusterApiError,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
 
 
 def main():
@@ -104,11 +99,9 @@ def main():
                                           "timeout": {"type": "int", "default": 900},
                                           "interval": {"type": "float", "default": 5}},
                            supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params
     try:
-        api = ClusterApi(params["kubeconfig"], params["context"])
+        api = connect(module)
 
         def read():
             return api.list(*APPLICATION, label_selector=params["selector"], namespace=params["namespace"])

@@ -89,16 +89,11 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.yaml import yaml_load_all
 
 from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    ClusterApi,
-    ClusterApiError,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import (
     ManifestError,
     converge,
@@ -120,8 +115,6 @@ def main():
                        "wait_timeout": {"type": "int", "default": 300}},
         required_one_of=[("src", "definitions")], mutually_exclusive=[("src", "definitions")],
         supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     params = module.params
     try:
         if params["src"]:
@@ -129,7 +122,7 @@ def main():
                 documents = list(yaml_load_all(handle))
         else:
             documents = params["definitions"]
-        api = ClusterApi(params["kubeconfig"], params["context"])
+        api = connect(module)
         documents = with_overlays(documents, params["overlays"])
         result = converge(api, documents, params["component"], params["namespace"], params["prune"],
                           module.check_mode)

@@ -96,15 +96,10 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    ClusterApi,
-    ClusterApiError,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError, converge
 from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import (
     CatalogError,
@@ -132,11 +127,9 @@ def main():
                                          params["extra"], params["manifest_sets"], params["raw_chart"])
     except CatalogError as error:
         module.fail_json(msg=str(error))
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     root = platform_root_application(children, params["apps_chart"], params["namespace"])
     try:
-        api = ClusterApi(params["kubeconfig"], params["context"])
+        api = connect(module)
         result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)
     except (ManifestError, ClusterApiError) as error:
         module.fail_json(msg=str(error))

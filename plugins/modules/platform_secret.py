@@ -94,15 +94,10 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    ClusterApi,
-    ClusterApiError,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
 from ansible_collections.aphex.platform.plugins.module_utils.platform_secrets import SecretSpecError, converge
 
 SECRET_SPEC = {
@@ -117,10 +112,8 @@ SECRET_SPEC = {
 def main():
     secrets_arg = {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}
     module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": secrets_arg}, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:
-        api = ClusterApi(module.params["kubeconfig"], module.params["context"])
+        api = connect(module)
         result = converge(api, module.params["secrets"], module.check_mode)
     except (SecretSpecError, ClusterApiError) as error:
         module.fail_json(msg=str(error))
