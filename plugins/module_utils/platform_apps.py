@@ -14,16 +14,16 @@ import re
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import deep_merge
 
 PART_OF = "aphex-platform"
-
-
-class CatalogError(ValueError):
-    """The catalog, an override or an extra app is invalid; the message names the app and the field."""
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 DEPLOYMENT_TYPES = ("kind", "k3s")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
+
+
+class CatalogError(ValueError):
+    """The catalog, an override or an extra app is invalid; the message names the app and the field."""
 
 
 def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | None = None) -> list:
@@ -38,7 +38,7 @@ def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | N
     for name, override in (overrides or {}).items():
         if name not in entries:
             raise CatalogError(f"platform_apps_overrides.{name}: no such platform app (known: "
-                                     f"{', '.join(sorted(entries))})")
+                               f"{', '.join(sorted(entries))})")
         override = dict(override or {})
         if "source" in override:
             entries[name]["source"] = copy.deepcopy(override.pop("source"))

@@ -26,11 +26,11 @@ CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
 PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
 KIND_APPS = {"ingress-nginx": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "gpu": 3,
              "platform-crds": 5, "platform-rbac": 5, "cert-manager": 10, "cert-manager-ready": 11,
-             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18,
+             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18, "tekton-dashboard-auth": 18,
              "certificates": 20, "pipeline-catalog": 20, "ingress-routes": 30}
 K3S_APPS = {"traefik": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "platform-crds": 5,
             "platform-rbac": 5, "external-dns": 5, "cert-manager": 10, "gpu-operator": 10, "cert-manager-ready": 11,
-            "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18,
+            "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18, "tekton-dashboard-auth": 18,
             "certificates": 20, "pipeline-catalog": 20, "ingress-routes": 30}
 
 
@@ -147,7 +147,8 @@ def test_secrets_have_the_documented_shapes_and_keep_existing_values(bootstrappe
     assert len(set(dex.values())) == 4
     assert secret_values(api, "argocd-secret", "argocd")["oidc.dex.clientSecret"] == dex["argocd-client-secret"]
     tekton = secret_values(api, "tekton-dashboard-oidc", "tekton-pipelines")
-    assert tekton["client-secret"] == dex["tekton-client-secret"] and re.fullmatch(r"[0-9a-f]{32}", tekton["cookie-secret"])
+    assert tekton["client-id"] == "tekton-dashboard" and tekton["client-secret"] == dex["tekton-client-secret"]
+    assert re.fullmatch(r"[0-9a-f]{32}", tekton["cookie-secret"])
     assert secret_values(api, "cloudflare-api-token", "platform-system") == {"token": CLOUDFLARE_TOKEN}
 
 
