@@ -27,8 +27,9 @@ class CatalogError(ValueError):
 
 
 def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | None = None) -> list:
-    """Catalog entries with inventory overrides merged in (a source override replaces the whole source) and extra
-    entries appended; unknown names and duplicates are errors."""
+    """Catalog entries with inventory overrides merged in and extra entries appended; unknown names and duplicates
+    are errors. A `source` override replaces the whole source (a mirror); `version` sets the chart version or Git
+    revision and `values` merges into the chart's values, keeping the rest of the source."""
     entries = {}
     for entry in list(catalog) + list(extra or []):
         name = entry.get("name")
@@ -42,6 +43,20 @@ def merged_catalog(catalog: list, overrides: dict | None = None, extra: list | N
         override = dict(override or {})
         if "source" in override:
             entries[name]["source"] = copy.deepcopy(override.pop("source"))
+        source = entries[name].get("source") or {}
+        if "version" in override:
+            version = str(override.pop("version"))
+            if "helm" in source:
+                source["helm"]["version"] = version
+            elif "git" in source:
+                source["git"]["revision"] = version
+            else:
+                raise CatalogError(f"platform_apps_overrides.{name}.version: the app's source has no version "
+                                   f"(it is a manifest set of the collection)")
+        if "values" in override:
+            if "helm" not in source:
+                raise CatalogError(f"platform_apps_overrides.{name}.values: only Helm sources have values")
+            source["helm"]["values"] = deep_merge(source["helm"].get("values") or {}, override.pop("values"))
         entries[name] = deep_merge(entries[name], override)
     return list(entries.values())
 

@@ -69,6 +69,19 @@ def test_a_source_override_replaces_the_whole_source_and_values_merge():
     assert merged["traefik"]["wave"] == 1
 
 
+def test_version_and_values_overrides_keep_the_rest_of_the_source():
+    children = render("k3s", overrides={"cert-manager": {"version": "v1.21.3"},
+                                        "gpu-operator": {"values": {"driver": {"enabled": True}}}})
+    assert children["cert-manager"]["source"]["targetRevision"] == "v1.21.3"
+    assert children["cert-manager"]["source"]["repoURL"] == "https://charts.jetstack.io"
+    values = children["gpu-operator"]["source"]["helm"]["valuesObject"]
+    assert values["driver"] == {"enabled": True} and values["toolkit"]["enabled"] is True
+    with pytest.raises(CatalogError, match="platform_apps_overrides.platform-crds.version: the app's source has no"):
+        render(overrides={"platform-crds": {"version": "2"}})
+    with pytest.raises(CatalogError, match="platform_apps_overrides.platform-crds.values: only Helm sources"):
+        render(overrides={"platform-crds": {"values": {}}})
+
+
 @pytest.mark.parametrize("overrides, extra, message", [
     ({"grafana": {}}, None, "platform_apps_overrides.grafana: no such platform app"),
     (None, [{"name": "dex", "wave": 1, "source": {"manifests": "auth-config"}}], "'dex' is defined twice"),
