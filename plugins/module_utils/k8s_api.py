@@ -76,7 +76,7 @@ class ClusterApi:
             raise ClusterApiError(f"cannot use kubeconfig {kubeconfig or '(default)'}"
                                   f"{' context ' + context if context else ''}: {error}") from error
         self._resources = {}
-        self.requests = {"list": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0}
+        self.requests = {"list": 0, "get": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0}
 
     def resource(self, api_version: str, kind: str):
         key = (api_version, kind)
@@ -127,10 +127,14 @@ class ClusterApi:
             raise ClusterApiError(f"applying {kind} {where}{metadata['name']} failed: {_reason(error)}") from error
         return applied.to_dict()
 
+    def namespace_names(self) -> set:
+        """Names of the namespaces that exist (one LIST)."""
+        return {item["metadata"]["name"] for item in self.list("v1", "Namespace")}
+
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None):
         """One object, or None when it does not exist."""
         resource = self.resource(api_version, kind)
-        self.requests["get"] = self.requests.get("get", 0) + 1
+        self.requests["get"] += 1
         try:
             return resource.get(name=name, namespace=namespace).to_dict()
         except NotFoundError:

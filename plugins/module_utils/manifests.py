@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import time
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_MANAGED_BY, MANAGED_BY
 from ansible_collections.aphex.platform.plugins.module_utils.reconcile import execute, object_key, plan
 
@@ -96,7 +95,7 @@ def converge(api, documents: list, component: str, namespace: str | None, prune:
     live = read_live(api, objects, component)
     wanted = {object_key(obj) for obj in objects}
     stale = [key for key in live if key not in wanted] if prune else []
-    live_namespaces = {item["metadata"]["name"] for item in api.list("v1", "Namespace")}
+    live_namespaces = api.namespace_names()
     missing = {obj["metadata"].get("namespace") for obj in objects} - live_namespaces - {None}
     result = plan(objects, live, stale)
     execute(api, result, check_mode, missing)
@@ -141,5 +140,3 @@ def _describe_conditions(obj: dict | None) -> str:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return ", ".join(f"{c.get('type')}={c.get('status')} ({c.get('message', '')})" for c in conditions) or "no status"
 
-
-__all__ = ["ManifestError", "ClusterApiError", "converge", "wait_available", "LABEL_COMPONENT"]

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 
+from ansible_collections.aphex.platform.plugins.module_utils.argocd_status import SYNC_WAVE
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import deep_merge
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
 
 PART_OF = "aphex-platform"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 DEPLOYMENT_TYPES = ("kind", "k3s")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
 
 
@@ -65,12 +64,12 @@ def _problems(entry: dict, manifest_sets: dict) -> list:
     name = entry.get("name") or ""
     where = f"platform app '{name}'"
     problems = []
-    if not _NAME.match(name) or len(name) > 53:
+    if not DNS_LABEL.match(name) or len(name) > 53:
         problems.append(f"{where}: name must be a DNS label of at most 53 characters")
     if not isinstance(entry.get("wave"), int):
         problems.append(f"{where}: wave must be an integer")
     namespace = entry.get("namespace")
-    if namespace is not None and not _NAME.match(str(namespace)):
+    if namespace is not None and not DNS_LABEL.match(str(namespace)):
         problems.append(f"{where}: namespace '{namespace}' is not a valid namespace name")
     unknown_types = set(entry.get("types", DEPLOYMENT_TYPES)) - set(DEPLOYMENT_TYPES)
     if unknown_types:

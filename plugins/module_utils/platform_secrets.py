@@ -17,12 +17,11 @@ import re
 import secrets
 import string
 
-from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_MANAGED_BY, MANAGED_BY
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL, LABEL_MANAGED_BY, MANAGED_BY
+from ansible_collections.aphex.platform.plugins.module_utils.reconcile import REDACTED
 
 GENERATORS = ("hex", "base64", "alphanumeric")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-REDACTED = "<redacted>"
 
 
 class SecretSpecError(Exception):
@@ -46,7 +45,7 @@ def validate(specs: list) -> list:
     for index, spec in enumerate(specs):
         where = f"secrets[{index}]"
         name, namespace = spec.get("name") or "", spec.get("namespace") or ""
-        if not _DNS_LABEL.match(namespace):
+        if not DNS_LABEL.match(namespace):
             problems.append(f"{where}.namespace: '{namespace}' is not a valid namespace name")
         if not re.match(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$", name) or len(name) > 253:
             problems.append(f"{where}.name: '{name}' is not a valid Secret name")
@@ -95,7 +94,7 @@ def converge(api, specs: list, check_mode: bool) -> dict:
     if problems:
         raise SecretSpecError("invalid secrets: " + "; ".join(problems))
     namespaces = sorted({spec["namespace"] for spec in specs})
-    live_namespaces = {item["metadata"]["name"] for item in api.list("v1", "Namespace")}
+    live_namespaces = api.namespace_names()
     live = {}
     for namespace in namespaces:
         if namespace in live_namespaces:
