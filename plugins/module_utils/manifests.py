@@ -139,4 +139,3 @@ def _describe_conditions(obj: dict | None) -> str:
         return "missing"
     conditions = (obj.get("status") or {}).get("conditions") or []
     return ", ".join(f"{c.get('type')}={c.get('status')} ({c.get('message', '')})" for c in conditions) or "no status"
-
