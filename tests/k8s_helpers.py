@@ -1,6 +1,7 @@
 """Small helpers for tests that set up or inspect the control plane."""
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -9,6 +10,20 @@ from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
 REPO = Path(__file__).resolve().parent.parent
+ARGOCD_VERSION = "v3.6.1"
+
+
+def argocd_manifest() -> Path:
+    """ArgoCD's real install.yaml (cached with its SHA-256 by tests/argocd/fetch-argocd.sh)."""
+    out = subprocess.run(["bash", str(REPO / "tests/argocd/fetch-argocd.sh"), ARGOCD_VERSION], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.strip()
+    return Path(out)
+
+
+def argocd_crds(*names: str) -> list:
+    """The named CustomResourceDefinitions of ArgoCD's release, as documents."""
+    return [document for document in yaml.safe_load_all(argocd_manifest().read_text())
+            if document and document["kind"] == "CustomResourceDefinition" and document["metadata"]["name"] in names]
 
 
 def wait_for(predicate, timeout=60.0, interval=0.3):
@@ -23,15 +38,18 @@ def wait_for(predicate, timeout=60.0, interval=0.3):
 
 def apply_files(api_client, *paths: Path) -> list:
     """Server-side apply every document of the files; wait for CRDs to be Established."""
+    return apply_documents(api_client, [document for path in paths for document in
+                                        yaml.safe_load_all(Path(path).read_text()) if document])
+
+
+def apply_documents(api_client, documents) -> list:
+    """Server-side apply the documents in order; wait for CRDs to be Established."""
     resources = dynamic.DynamicClient(api_client).resources
     applied = []
-    for path in paths:
-        for document in yaml.safe_load_all(Path(path).read_text()):
-            if not document:
-                continue
-            resource = resources.get(api_version=document["apiVersion"], kind=document["kind"])
-            resource.server_side_apply(body=document, field_manager="aphex-tests", force_conflicts=True)
-            applied.append(document)
+    for document in documents:
+        resource = resources.get(api_version=document["apiVersion"], kind=document["kind"])
+        resource.server_side_apply(body=document, field_manager="aphex-tests", force_conflicts=True)
+        applied.append(document)
     extensions = client.ApiextensionsV1Api(api_client)
     for document in applied:
         if document["kind"] == "CustomResourceDefinition":

@@ -15,7 +15,9 @@ print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_ve
 PY
 )"
 mkdir -p "$HOME/.ansible/test/cache"
-cp "$repo/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+# Copied, then renamed into place: a sanity run starting meanwhile never reads half a file.
+cp "$repo/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/.get_pip.$$"
+mv -f "$HOME/.ansible/test/cache/.get_pip.$$" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 rm -rf "$root"
 mkdir -p "$dest"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard \

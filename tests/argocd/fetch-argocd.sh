@@ -5,7 +5,18 @@
 set -euo pipefail
 version="${1:-v3.6.1}"
 cache="${APHEX_ARGOCD_CACHE:-$HOME/.cache/aphex-argocd}/$version"
-if [[ -s "$cache/install.yaml" && -s "$cache/install.yaml.sha256" ]]; then
+cached() { [[ -s "$cache/install.yaml" && -s "$cache/install.yaml.sha256" ]]; }
+if ! cached; then
+  # One fetch per version at a time (the demo and the tests may start together); a second run waits for the
+  # first and then finds its files. The kernel drops the lock when the holder ends, however it ends.
+  mkdir -p "$cache"
+  exec 9>"$cache/fetch.lock"
+  if ! flock --nonblock 9; then
+    echo "argocd manifest: another run is fetching $version; waiting for it" >&2
+    flock 9
+  fi
+fi
+if cached; then
   echo "argocd manifest: reusing $cache/install.yaml" >&2
 else
   echo "argocd manifest: fetching github.com/argoproj/argo-cd/v3@$version from the Go module proxy" >&2
@@ -13,19 +24,22 @@ else
   # build, which does not matter here: only the zip is used.
   # (go mod download exits 1 for that reason, after verifying and keeping the zip.)
   scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
   download="$(cd "$scratch" && { GOFLAGS=-mod=mod go mod download -json "github.com/argoproj/argo-cd/v3@$version" || true; })"
   zip_path="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("Zip", ""))' "$download")"
   if [[ ! -s "$zip_path" ]]; then
     echo "argocd manifest: the Go module proxy did not give the module: $download" >&2
     exit 1
   fi
-  mkdir -p "$cache"
-  python3 - "$zip_path" "github.com/argoproj/argo-cd/v3@$version/manifests/install.yaml" "$cache/install.yaml" <<'PY'
+  # Written beside their final names and renamed, the checksum last: a reader never sees half a file.
+  python3 - "$zip_path" "github.com/argoproj/argo-cd/v3@$version/manifests/install.yaml" "$cache/install.yaml.partial" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as archive, open(sys.argv[3], "wb") as out:
     out.write(archive.read(sys.argv[2]))
 PY
-  chmod 0644 "$cache/install.yaml"
-  sha256sum "$cache/install.yaml" | cut -d' ' -f1 > "$cache/install.yaml.sha256"
+  chmod 0644 "$cache/install.yaml.partial"
+  sha256sum "$cache/install.yaml.partial" | cut -d' ' -f1 > "$cache/install.yaml.sha256.partial"
+  mv -f "$cache/install.yaml.partial" "$cache/install.yaml"
+  mv -f "$cache/install.yaml.sha256.partial" "$cache/install.yaml.sha256"
 fi
 echo "$cache/install.yaml"
