@@ -1,6 +1,8 @@
-"""auth-config-sync: make Authentik's OAuth2 provider for Dex use the client secret Dex holds (dex-secrets), then
-check that Authentik and Dex publish the issuers the platform expects. Idempotent: the provider is patched only
-when its secret differs. Runs as a Sync-hook Job with the two secrets projected as files; standard library only."""
+"""auth-config-sync: make Authentik's OAuth2 provider for Dex use the client secret Dex holds (dex-secrets), put the
+bootstrap administrator (the owner of the bootstrap token, akadmin) in the platform admin group, then check that
+Authentik and Dex publish the issuers the platform expects. Idempotent: the provider is patched only when its secret
+differs and the administrator is only ever added to the group, never removed from anything. Runs as a Sync-hook Job
+with the two secrets projected as files; standard library only."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -72,6 +75,24 @@ def sync_provider(authentik: str, token: str, client_id: str, secret: str) -> st
     return "updated"
 
 
+def ensure_admin_in_group(authentik: str, token: str, group_name: str) -> str:
+    """Add the bootstrap token's owner to the group unless it is a member already; say what happened. Additive, so
+    members added by hand stay, and it holds whichever of this job and the blueprint runs first."""
+    me = request("GET", f"{authentik}/api/v3/core/users/me/", token).get("user") or {}
+    if "pk" not in me:
+        raise SyncError("the bootstrap token's user could not be read (/api/v3/core/users/me/)")
+    who = me.get("username", me["pk"])
+    if group_name in {group.get("name") for group in me.get("groups") or []}:
+        return f"{who} already in {group_name}"
+    query = urllib.parse.urlencode({"name": group_name})
+    listing = request("GET", f"{authentik}/api/v3/core/groups/?{query}", token)
+    matches = [g for g in listing.get("results", []) if g.get("name") == group_name]
+    if not matches:
+        raise SyncError(f"no Authentik group {group_name} (is the blueprint applied?)")
+    request("POST", f"{authentik}/api/v3/core/groups/{matches[0]['pk']}/add_user/", token, {"pk": me["pk"]})
+    return f"{who} added to {group_name}"
+
+
 def check_issuer(discovery_url: str, expected: str) -> str:
     issuer = request("GET", discovery_url).get("issuer")
     if not issuer:
@@ -91,6 +112,8 @@ def main(env=None) -> int:
         wait_until(lambda: request("GET", f"{authentik}/api/v3/root/config/"), "Authentik", attempts, delay)
         outcome = sync_provider(authentik, token, env.get("DEX_CLIENT_ID", "dex"), secret)
         print(f"Authentik provider for Dex: client secret {outcome}")
+        if env.get("PLATFORM_ADMIN_GROUP"):
+            print("Bootstrap administrator:", ensure_admin_in_group(authentik, token, env["PLATFORM_ADMIN_GROUP"]))
         print("Authentik:", check_issuer(f"{authentik}/application/o/dex/.well-known/openid-configuration",
                                          env["AUTHENTIK_ISSUER"]))
         wait_until(lambda: request("GET", f"{dex}/healthz"), "Dex", attempts, delay)

@@ -6,6 +6,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,6 +20,9 @@ TOKEN = "bootstrap-token-123"
 class Upstream:
     def __init__(self):
         self.providers = [{"pk": 7, "name": "dex", "client_id": "dex", "client_secret": "old"}]
+        self.groups = [{"pk": "0b5e", "name": "platform-admins", "users": []},
+                       {"pk": "77aa", "name": "authentik Admins", "users": [4]}]
+        self.me = {"pk": 4, "username": "akadmin"}
         self.requests = []
         self.issuer = None
         upstream = self
@@ -47,10 +51,31 @@ class Upstream:
                     return self._send(200, {"results": upstream.providers})
                 if self.path == "/api/v3/providers/oauth2/7/":
                     return self._send(200, upstream.providers[0])
+                if self.path == "/api/v3/core/users/me/":
+                    groups = [{"pk": g["pk"], "name": g["name"]} for g in upstream.groups
+                              if upstream.me["pk"] in g["users"]]
+                    return self._send(200, {"user": {**upstream.me, "groups": groups}, "original": None})
+                if self.path.startswith("/api/v3/core/groups/?"):
+                    name = parse_qs(urlsplit(self.path).query)["name"][0]
+                    return self._send(200, {"results": [g for g in upstream.groups if g["name"] == name]})
                 if self.path == "/application/o/dex/.well-known/openid-configuration":
                     return self._send(200, {"issuer": upstream.issuer or f"{base}/application/o/dex/"})
                 if self.path == "/.well-known/openid-configuration":
                     return self._send(200, {"issuer": base})
+                return self._send(404, {})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                upstream.requests.append(("POST", self.path, body))
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self._send(403, {"detail": "token invalid"})
+                for group in upstream.groups:
+                    if self.path == f"/api/v3/core/groups/{group['pk']}/add_user/":
+                        if body["pk"] not in group["users"]:
+                            group["users"].append(body["pk"])
+                        self.send_response(204)
+                        self.end_headers()
+                        return None
                 return self._send(404, {})
 
             def do_PATCH(self):
@@ -120,3 +145,26 @@ def test_unreachable_authentik_fails_after_the_attempts(tmp_path, upstream, caps
     env = {**environment(tmp_path, upstream), "AUTHENTIK_URL": "http://127.0.0.1:9"}
     assert sync.main(env) == 1
     assert "Authentik not reachable after 2 attempts" in capsys.readouterr().err
+
+
+def test_bootstrap_admin_joins_the_platform_admin_group_once(tmp_path, upstream, capsys):
+    """Issue 11 item 5: the bootstrap administrator was in no platform group, so its SSO login was only read-only in
+    ArgoCD. The job adds the bootstrap token's owner to the admin group (whatever order Authentik applied its
+    bootstrap blueprint and the platform's in), once, and never removes anyone."""
+    env = {**environment(tmp_path, upstream), "PLATFORM_ADMIN_GROUP": "platform-admins"}
+    upstream.groups[0]["users"] = [9]
+    assert sync.main(env) == 0
+    assert upstream.groups[0]["users"] == [9, 4]
+    assert sync.main(env) == 0
+    posts = [r for r in upstream.requests if r[0] == "POST"]
+    assert posts == [("POST", "/api/v3/core/groups/0b5e/add_user/", {"pk": 4})]
+    out = capsys.readouterr().out
+    assert "akadmin added to platform-admins" in out and "akadmin already in platform-admins" in out
+
+
+def test_a_missing_admin_group_fails_clearly(tmp_path, upstream, capsys):
+    """Issue 11 item 5: without the blueprint's group the administrator cannot become a platform admin; say so."""
+    upstream.groups = upstream.groups[1:]
+    env = {**environment(tmp_path, upstream), "PLATFORM_ADMIN_GROUP": "platform-admins"}
+    assert sync.main(env) == 1
+    assert "no Authentik group platform-admins (is the blueprint applied?)" in capsys.readouterr().err
