@@ -39,7 +39,12 @@ class PlaybookRun:
         return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.stats.values())
 
 
-def run_playbook(playbook: Path, *args: str, kubeconfig: Path | None = None, extra_env=None) -> PlaybookRun:
+# A playbook that hangs fails its test instead of the whole suite's time budget.
+PLAYBOOK_TIMEOUT = 900
+
+
+def run_playbook(playbook: Path, *args: str, kubeconfig: Path | None = None, extra_env=None,
+                 timeout: float = PLAYBOOK_TIMEOUT) -> PlaybookRun:
     """Run a playbook with the json callback so the recap can be asserted on exactly."""
     env = dict(os.environ)
     env.update({
@@ -53,7 +58,7 @@ def run_playbook(playbook: Path, *args: str, kubeconfig: Path | None = None, ext
     env.update(extra_env or {})
     ansible_playbook = Path(sys.executable).parent / "ansible-playbook"
     result = subprocess.run([str(ansible_playbook), str(playbook), *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, timeout=timeout)
     # The json callback prints one document at the end; warnings may come before it.
     document = re.search(r"^\{$.*", result.stdout, re.M | re.S)
     return PlaybookRun(result.returncode, result.stdout, json.loads(document.group(0)) if document else {})

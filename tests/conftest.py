@@ -66,14 +66,18 @@ def admin_user() -> str:
     return ADMIN_USER
 
 
-# The collection's CRDs and ClusterRoles, and stand-ins for the platform apps' CRDs.
-PLATFORM_FILES = ("files/crds", "files/rbac", "tests/integration/fixtures/crds")
+# The collection's CRDs, ClusterRoles and admission policies, and stand-ins for the CRDs of the platform apps
+# whose schema the tests do not depend on.
+PLATFORM_FILES = ("files/crds", "tests/integration/fixtures/crds", "files/rbac")
+# ArgoCD's own CRDs, as released: the admission policies' expressions are type-checked against their schemas.
+ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
 
 
 def install_platform_apis(api_client) -> None:
     """What the platform apps would have installed before tenants are onboarded."""
-    from tests.k8s_helpers import REPO, apply_files, ensure_namespace
+    from tests.k8s_helpers import REPO, apply_documents, apply_files, argocd_crds, ensure_namespace
 
+    apply_documents(api_client, argocd_crds(*ARGOCD_CRDS))
     apply_files(api_client, *(path for folder in PLATFORM_FILES for path in sorted((REPO / folder).glob("*.yaml"))))
     for namespace in ("platform-system", "argocd"):
         ensure_namespace(api_client, namespace)

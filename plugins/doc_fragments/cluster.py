@@ -17,6 +17,12 @@ options:
     description:
       - Kubeconfig context to use; the current context when omitted.
     type: str
+  request_timeout:
+    description:
+      - Seconds to wait for the API server to accept a connection (at most 10) and for each answer. A server that
+        does not answer fails the task within this bound, naming the step and the object.
+    type: int
+    default: 30
 requirements:
   - kubernetes >= 24.2.0 (Python client)
 """

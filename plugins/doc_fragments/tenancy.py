@@ -24,6 +24,9 @@ options:
       - The organizations of the inventory (C(aphex_organizations)), each a mapping with C(name) (a DNS label
         of at most 59 characters; namespace C(org-<name>)), C(display_name), C(admin_users) (email addresses),
         optional C(state) (C(present) or C(absent)), C(rotate_webhook_secret) and C(cascade).
+      - C(rotate_webhook_secret), C(cascade) and a pipeline's C(isolation) are converted the way Ansible converts
+        booleans (C(true)/C(false), C(yes)/C(no), C(on)/C(off), C(1)/C(0), any case, quoted or not); any other
+        value is refused.
       - The whole inventory is validated before anything is written; every problem is reported at once,
         naming the tenant and the field.
     type: list
@@ -42,8 +45,37 @@ options:
     description:
       - Remove managed tenants found in the cluster but missing from the inventory. In check mode they are
         only reported.
+      - Without O(prune), such tenants are left exactly as they are (an organization's EventListener keeps
+        serving its unlisted pipelines) and reported in RV(unlisted) with a warning.
+      - A prune that would remove more than one tenant and more than 10% of the managed tenants, or any tenant
+        while the inventory lists none, is refused, naming every tenant it would remove, unless O(prune_confirm)
+        allows that many.
     type: bool
     default: false
+  prune_confirm:
+    description:
+      - The number of tenants (organizations and pipelines) a large prune may remove; the refusal message says
+        the number to give. Meant for one run (C(-e aphex_prune_confirm=N)), not for the inventory.
+    type: int
+    default: 0
+  deletion_timeout:
+    description:
+      - Seconds to wait for a tenant object that is still being deleted (for example a namespace that is
+        C(Terminating)) to be gone before it is created again; the task fails naming the objects after that.
+    type: int
+    default: 120
+  validate_only:
+    description:
+      - Only validate O(organizations), O(pipelines) and O(quota), without connecting to the cluster; fails
+        listing every problem (RV(problems) as well as the message). Roles run this before taking the run lock,
+        so bad input is refused before anything, the lock included, is written.
+    type: bool
+    default: false
+  lock_holder:
+    description:
+      - Identity of the run lock held by this run (M(aphex.platform.run_lock)). When set, the module refuses to
+        write unless the lock is still held under that identity, so two runs never interleave their writes.
+    type: str
   webhook_domain:
     description:
       - DNS zone of the organizations' public webhook endpoints, C(https://<org>.<webhook_domain>).
@@ -79,10 +111,13 @@ options:
     choices: [open, restricted]
     default: open
   ingress_namespaces:
-    description: Namespaces (ingress controllers, listeners) whose pods may reach pipeline pods.
+    description:
+      - Namespaces whose pods may reach pipeline pods through the network policy, besides the pipeline's own
+        organization. The role C(aphex.platform.tenants) passes the namespaces of the ingress apps of the
+        deployed catalog (C(ingress-system) on kind, C(traefik) on K3s).
     type: list
     elements: str
-    default: [ingress-nginx, traefik, tekton-pipelines]
+    default: []
   tunnels:
     description:
       - Organizations get a C(cloudflared) Deployment (pinned image, token from the Secret C(cloudflared-token)

@@ -26,4 +26,5 @@ class FilterModule:
     def filters(self):
         return {"platform_applications": _filter(platform_apps.platform_applications),
                 "platform_root_application": _filter(platform_apps.platform_root_application),
-                "platform_waves": _filter(platform_apps.platform_waves)}
+                "platform_waves": _filter(platform_apps.platform_waves),
+                "platform_tenant_ingress_namespaces": _filter(platform_apps.tenant_ingress_namespaces)}

@@ -7,26 +7,31 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import DEFAULT_REQUEST_TIMEOUT
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
 from ansible_collections.aphex.platform.plugins.module_utils.tenants import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
 
 CLUSTER_ARGS = {
     "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
     "context": {"type": "str"},
+    "request_timeout": {"type": "int", "default": DEFAULT_REQUEST_TIMEOUT},
 }
 
 TENANCY_ARGS = {
     "organizations": {"type": "list", "elements": "dict", "default": []},
     "pipelines": {"type": "list", "elements": "dict", "default": []},
     "prune": {"type": "bool", "default": False},
+    "prune_confirm": {"type": "int", "default": 0},
+    "deletion_timeout": {"type": "int", "default": 120},
+    "lock_holder": {"type": "str"},
+    "validate_only": {"type": "bool", "default": False},
     "webhook_domain": {"type": "str", "default": ""},
     "platform_namespace": {"type": "str", "default": PLATFORM_NAMESPACE},
     "argocd_namespace": {"type": "str", "default": ARGOCD_NAMESPACE},
     "isolation": {"type": "bool", "default": True},
     "quota": {"type": "dict", "default": {}},
     "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
-    "ingress_namespaces": {"type": "list", "elements": "str",
-                           "default": ["ingress-nginx", "traefik", "tekton-pipelines"]},
+    "ingress_namespaces": {"type": "list", "elements": "str", "default": []},
     "tunnels": {"type": "bool", "default": False},
     "cloudflared_image": {"type": "str", "default": CLOUDFLARED_IMAGE},
     "cloudflared_replicas": {"type": "int", "default": 2},

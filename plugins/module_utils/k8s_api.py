@@ -7,16 +7,29 @@ errors for missing platform APIs, one LIST per kind, server-side apply."""
 from __future__ import annotations
 
 import json
+import os
 import traceback
+from contextlib import contextmanager
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
 
 try:
-    from kubernetes import config, dynamic
+    import urllib3
+    from kubernetes import client, config, dynamic
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
+
+    class _Retry(urllib3.Retry):
+        """Retries a connection that was refused or dropped (a pooled one the server closed), and an answer that
+        asks for it (429/503 with Retry-After, as while a new CRD's API settles); never an answer that did not
+        come, so the request timeout bounds the wait."""
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+                raise urllib3.exceptions.MaxRetryError(_pool, url, error) from error
+            return super().increment(method, url, response, error, _pool, _stacktrace)
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
@@ -31,6 +44,12 @@ API_PROVIDERS = {
 }
 
 
+# Seconds to wait for the API server to accept a connection or to send the next bytes of an answer: a server that
+# accepts but never answers fails the run within this bound instead of hanging it.
+DEFAULT_REQUEST_TIMEOUT = 30
+CONNECT_TIMEOUT = 10
+
+
 def connect(module) -> "ClusterApi":
     """The module's cluster (options kubeconfig and context), or fail_json saying what is missing or wrong."""
     from ansible.module_utils.basic import missing_required_lib
@@ -38,7 +57,8 @@ def connect(module) -> "ClusterApi":
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:
-        return ClusterApi(module.params["kubeconfig"], module.params["context"])
+        return ClusterApi(module.params["kubeconfig"], module.params["context"],
+                          module.params.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
     except ClusterApiError as error:
         module.fail_json(msg=str(error))
         raise  # not reached: fail_json exits
@@ -50,6 +70,10 @@ class ClusterApiError(Exception):
 
 class MissingApiError(ClusterApiError):
     pass
+
+
+class ConflictError(ClusterApiError):
+    """The object changed (or appeared) since it was read: a precondition or a create failed with 409."""
 
 
 def _group(api_version: str) -> str:
@@ -67,22 +91,75 @@ def _reason(error) -> str:
         return str(error)
 
 
+def _unreachable(error) -> str:
+    """A short cause for a request that got no answer (urllib3 wraps the socket error in layers)."""
+    reason = getattr(error, "reason", None) or error
+    text = str(reason)
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError) or "Read timed out" in text:
+        return "no answer within the request timeout"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or "timed out" in text:
+        return "connection timed out"
+    if "Connection refused" in text:
+        return "connection refused"
+    if isinstance(reason, urllib3.exceptions.ProtocolError) or "Connection aborted" in text:
+        return "connection closed without an answer"
+    return text.rsplit(": ", 1)[-1]
+
+
+def _bound_requests(rest_client, timeouts: tuple) -> None:
+    """Give every request of the client (discovery included, which takes no per-call timeout) a (connect, read)
+    timeout: without one the client sends timeout=None, which waits forever for a TLS handshake or an answer."""
+    request = rest_client.request
+
+    def bounded(*args, **kwargs):
+        kwargs["_request_timeout"] = kwargs.get("_request_timeout") or timeouts
+        return request(*args, **kwargs)
+
+    rest_client.request = bounded
+
+
 class ClusterApi:
-    def __init__(self, kubeconfig=None, context=None):
+    def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT):
+        where = f"kubeconfig {kubeconfig or '(default)'}{' context ' + context if context else ''}"
+        if kubeconfig and not os.path.exists(os.path.expanduser(kubeconfig)):
+            raise ClusterApiError(f"cannot use {where}: the file does not exist")
+        configuration = client.Configuration()
         try:
-            client = config.new_client_from_config(config_file=kubeconfig, context=context)
-            self.dynamic = dynamic.DynamicClient(client)
-        except Exception as error:  # config and discovery errors alike: say which kubeconfig
-            raise ClusterApiError(f"cannot use kubeconfig {kubeconfig or '(default)'}"
-                                  f"{' context ' + context if context else ''}: {error}") from error
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration,
+                                    persist_config=False)
+        except Exception as error:  # any config problem: say which kubeconfig
+            raise ClusterApiError(f"cannot use {where}: {error}") from error
+        self.host = configuration.host
+        configuration.retries = _Retry(total=5, connect=2, read=1, status=3, redirect=0)
+        api_client = client.ApiClient(configuration=configuration)
+        _bound_requests(api_client.rest_client, (min(CONNECT_TIMEOUT, request_timeout), request_timeout))
+        self.timeout = request_timeout
+        with self._request(f"connecting to the API server ({where})"):
+            self.dynamic = dynamic.DynamicClient(api_client)
         self._resources = {}
-        self.requests = {"list": 0, "get": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0}
+        self.requests = {"list": 0, "get": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0, "replace": 0}
+
+    @contextmanager
+    def _request(self, step: str):
+        """Turn every failure of one request into a ClusterApiError naming the step and the object."""
+        try:
+            yield
+        except (ResourceNotFoundError, NotFoundError):
+            raise
+        except DynamicApiError as error:
+            if getattr(error, "status", None) == 409:
+                raise ConflictError(f"{step} failed: {_reason(error)}") from error
+            raise ClusterApiError(f"{step} failed: {_reason(error)}") from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise ClusterApiError(f"{step} failed: the API server {self.host} gave no answer "
+                                  f"({_unreachable(error)}, timeout {self.timeout} s)") from error
 
     def resource(self, api_version: str, kind: str):
         key = (api_version, kind)
         if key not in self._resources:
             try:
-                self._resources[key] = self.dynamic.resources.get(api_version=api_version, kind=kind)
+                with self._request(f"looking up the API of {kind} ({api_version})"):
+                    self._resources[key] = self.dynamic.resources.get(api_version=api_version, kind=kind)
             except ResourceNotFoundError:
                 provider = API_PROVIDERS.get(_group(api_version))
                 hint = f": install the platform app '{provider}' first (bootstrap.yml, stage apps)" if provider else ""
@@ -101,13 +178,11 @@ class ClusterApi:
             raise MissingApiError("; ".join(missing))
 
     def list(self, api_version: str, kind: str, label_selector: str | None = None,
-             namespace: str | None = None) -> list:
+             namespace: str | None = None, field_selector: str | None = None) -> list:
         resource = self.resource(api_version, kind)
         self.requests["list"] += 1
-        try:
-            result = resource.get(label_selector=label_selector, namespace=namespace)
-        except DynamicApiError as error:
-            raise ClusterApiError(f"listing {kind} failed: {_reason(error)}") from error
+        with self._request(f"listing {kind}"):
+            result = resource.get(label_selector=label_selector, namespace=namespace, field_selector=field_selector)
         # Items of a list response carry no apiVersion/kind; give them theirs.
         return [{**item.to_dict(), "apiVersion": api_version, "kind": kind} for item in result.items]
 
@@ -118,13 +193,11 @@ class ClusterApi:
         if subresource:
             resource = resource.subresources[subresource]
         self.requests["apply"] += 1
-        try:
+        where = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+        with self._request(f"applying {kind} {where}{metadata['name']}"):
             applied = self.dynamic.server_side_apply(
                 resource, body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
                 field_manager=FIELD_MANAGER, force_conflicts=True, dry_run="All" if dry_run else None)
-        except DynamicApiError as error:
-            where = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
-            raise ClusterApiError(f"applying {kind} {where}{metadata['name']} failed: {_reason(error)}") from error
         return applied.to_dict()
 
     def namespace_names(self) -> set:
@@ -136,11 +209,10 @@ class ClusterApi:
         resource = self.resource(api_version, kind)
         self.requests["get"] += 1
         try:
-            return resource.get(name=name, namespace=namespace).to_dict()
+            with self._request(f"reading {kind} {namespace + '/' if namespace else ''}{name}"):
+                return resource.get(name=name, namespace=namespace).to_dict()
         except NotFoundError:
             return None
-        except DynamicApiError as error:
-            raise ClusterApiError(f"reading {kind} {namespace or ''}/{name} failed: {_reason(error)}") from error
 
     def forget_discovery(self) -> None:
         """After installing CRDs: look the served kinds up again."""
@@ -152,33 +224,38 @@ class ClusterApi:
         metadata = manifest["metadata"]
         resource = self.resource(manifest["apiVersion"], manifest["kind"])
         self.requests["create"] += 1
-        try:
-            return resource.create(body=manifest, namespace=metadata.get("namespace"),
-                                   dry_run="All" if dry_run else None).to_dict()
-        except DynamicApiError as error:
-            raise ClusterApiError(f"creating {manifest['kind']} {metadata.get('namespace', '')}/{metadata['name']}"
-                                  f" failed: {_reason(error)}") from error
+        namespace = metadata.get("namespace")
+        with self._request(f"creating {manifest['kind']} {namespace + '/' if namespace else ''}{metadata['name']}"):
+            return resource.create(body=manifest, namespace=namespace, dry_run="All" if dry_run else None).to_dict()
+
+    def replace(self, manifest: dict) -> dict:
+        """PUT with the manifest's resourceVersion: fails with ConflictError when the object changed since read."""
+        metadata = manifest["metadata"]
+        resource = self.resource(manifest["apiVersion"], manifest["kind"])
+        self.requests["replace"] += 1
+        namespace = metadata.get("namespace")
+        with self._request(f"replacing {manifest['kind']} {namespace + '/' if namespace else ''}{metadata['name']}"):
+            return resource.replace(body=manifest, namespace=namespace).to_dict()
 
     def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: dict,
                     dry_run: bool = False) -> dict:
         """JSON merge patch of the given fields only; every other field and its owner stay as they are."""
         resource = self.resource(api_version, kind)
         self.requests["patch"] += 1
-        try:
+        with self._request(f"patching {kind} {namespace + '/' if namespace else ''}{name}"):
             return resource.patch(body=patch, name=name, namespace=namespace,
                                   content_type="application/merge-patch+json",
                                   dry_run="All" if dry_run else None).to_dict()
-        except DynamicApiError as error:
-            raise ClusterApiError(f"patching {kind} {namespace or ''}/{name} failed: {_reason(error)}") from error
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None) -> bool:
-        """Delete an object; False when it was already gone."""
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None,
+               resource_version: str | None = None) -> bool:
+        """Delete an object (only at resource_version, when given); False when it was already gone."""
         resource = self.resource(api_version, kind)
         self.requests["delete"] += 1
+        body = {"preconditions": {"resourceVersion": resource_version}} if resource_version else None
         try:
-            resource.delete(name=name, namespace=namespace, propagation_policy="Background")
+            with self._request(f"deleting {kind} {namespace + '/' if namespace else ''}{name}"):
+                resource.delete(name=name, namespace=namespace, propagation_policy="Background", body=body)
         except NotFoundError:
             return False
-        except DynamicApiError as error:
-            raise ClusterApiError(f"deleting {kind} {name} failed: {_reason(error)}") from error
         return True

@@ -18,6 +18,9 @@ PART_OF = "aphex-platform"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 DEPLOYMENT_TYPES = ("kind", "k3s")
+# The AppProject of platform-root and its children. ArgoCD's `default` project is locked (no source, no
+# destination), so an Application that names no project of its own, or names `default`, deploys nothing.
+PLATFORM_PROJECT = "platform"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
 
 
@@ -82,7 +85,7 @@ def _problems(entry: dict, manifest_sets: dict) -> list:
         problems.append(f"{where}: source.helm needs repo, chart and version")
     elif kinds[0] == "git" and not all(source["git"].get(k) for k in ("repo", "path", "revision")):
         problems.append(f"{where}: source.git needs repo, path and revision")
-    elif kinds[0] == "manifests" and source["manifests"] not in manifest_sets:
+    elif kinds[0] == "manifests" and manifest_sets is not None and source["manifests"] not in manifest_sets:
         problems.append(f"{where}: source.manifests '{source['manifests']}' is not a manifest set of the "
                         f"collection ({', '.join(sorted(manifest_sets))})")
     return problems
@@ -112,21 +115,34 @@ def _source(source: dict, manifest_sets: dict, raw_chart: dict) -> dict:
             "helm": {"valuesObject": {"resources": _objects(manifest_sets[source["manifests"]])}}}
 
 
-def platform_applications(catalog: list, deployment_type: str, overrides: dict | None = None,
-                          extra: list | None = None, manifest_sets: dict | None = None,
-                          raw_chart: dict | None = None, project: str = "default") -> dict:
-    """The child Applications for one deployment type, as the argocd-apps chart's `applications` value."""
+def deployed_entries(catalog: list, deployment_type: str, overrides: dict | None = None, extra: list | None = None,
+                     manifest_sets: dict | None = None) -> list:
+    """The entries of the catalog, overridden and extended, that the deployment type deploys, by wave and name."""
     if deployment_type not in DEPLOYMENT_TYPES:
         raise CatalogError(f"aphex_deployment_type must be kind or k3s, not '{deployment_type}'")
-    manifest_sets = manifest_sets or {}
     entries = merged_catalog(catalog, overrides, extra)
     problems = [problem for entry in entries for problem in _problems(entry, manifest_sets)]
     if problems:
         raise CatalogError("; ".join(problems))
+    return [entry for entry in sorted(entries, key=lambda e: (e["wave"], e["name"]))
+            if entry.get("enabled", True) and deployment_type in entry.get("types", DEPLOYMENT_TYPES)]
+
+
+def tenant_ingress_namespaces(catalog: list, deployment_type: str, overrides: dict | None = None,
+                              extra: list | None = None) -> list:
+    """Namespaces of the deployed apps marked `tenant_ingress: true` (ingress controllers): their pods are the
+    only ones outside an organization that the tenant network policy lets reach pipeline pods."""
+    entries = deployed_entries(catalog, deployment_type, overrides, extra, manifest_sets=None)
+    return sorted({entry["namespace"] for entry in entries if entry.get("tenant_ingress") and entry.get("namespace")})
+
+
+def platform_applications(catalog: list, deployment_type: str, overrides: dict | None = None,
+                          extra: list | None = None, manifest_sets: dict | None = None,
+                          raw_chart: dict | None = None, project: str = PLATFORM_PROJECT) -> dict:
+    """The child Applications for one deployment type, as the argocd-apps chart's `applications` value."""
+    manifest_sets = manifest_sets or {}
     applications = {}
-    for entry in sorted(entries, key=lambda e: (e["wave"], e["name"])):
-        if not entry.get("enabled", True) or deployment_type not in entry.get("types", DEPLOYMENT_TYPES):
-            continue
+    for entry in deployed_entries(catalog, deployment_type, overrides, extra, manifest_sets):
         sync_policy = {"syncOptions": list(entry.get("sync_options") or [])}
         if entry.get("automated", True):
             sync_policy["automated"] = {"prune": True, "selfHeal": True}
@@ -159,7 +175,7 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
         "metadata": {"name": "platform-root", "namespace": namespace, "finalizers": [FINALIZER],
                      "labels": {"app.kubernetes.io/name": "platform-root"}},
         "spec": {
-            "project": "default",
+            "project": PLATFORM_PROJECT,
             "source": {"repoURL": apps_chart["repo"], "chart": apps_chart["chart"],
                        "targetRevision": str(apps_chart["version"]),
                        "helm": {"valuesObject": {"applications": applications}}},

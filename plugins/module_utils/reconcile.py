@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ConflictError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
 
 REDACTED = "<redacted>"
@@ -118,6 +119,7 @@ class Change:
     desired: dict | None = None
     live: dict | None = None
     status_changed: bool = False
+    create_only: bool = False  # created with POST: an object someone else created meanwhile is not overwritten
 
     @property
     def changed(self) -> bool:
@@ -170,8 +172,9 @@ class Plan:
         return [change.diff() for change in self.changes if change.changed]
 
 
-def plan(desired: list, live: dict, delete: list) -> Plan:
-    """Compare desired manifests with live objects (keyed by object_key); `delete` lists live keys to remove."""
+def plan(desired: list, live: dict, delete: list, create_only=frozenset()) -> Plan:
+    """Compare desired manifests with live objects (keyed by object_key); `delete` lists live keys to remove;
+    missing objects whose key is in `create_only` are created with POST rather than applied."""
     changes = []
     for manifest in sorted(desired, key=lambda m: _kind_rank(m["kind"])):
         manifest = copy.deepcopy(manifest)
@@ -180,7 +183,8 @@ def plan(desired: list, live: dict, delete: list) -> Plan:
         current = live.get(key)
         status = manifest.get("status")
         if current is None:
-            changes.append(Change("created", key, manifest, status_changed=status is not None))
+            changes.append(Change("created", key, manifest, status_changed=status is not None,
+                                  create_only=key in create_only))
             continue
         same = contains(current, without_status(manifest))
         status_same = status is None or contains(current.get("status") or {}, status)
@@ -205,7 +209,13 @@ def execute(api, plan_: Plan, check_mode: bool, missing_namespaces: set) -> None
         if check_mode and (name if kind == "Namespace" else namespace) in missing_namespaces:
             continue
         manifest = without_status(change.desired)
-        if change.action != "unchanged":
+        if change.create_only:
+            try:
+                api.create(manifest, dry_run=check_mode)
+            except ConflictError as error:
+                raise ConflictError(f"{describe(change.key)} was created by someone else while this run was "
+                                    "deciding; it is not overwritten: run again to adopt it") from error
+        elif change.action != "unchanged":
             api.apply(manifest, dry_run=check_mode)
         if change.status_changed and not check_mode:
             api.apply({"apiVersion": manifest["apiVersion"], "kind": manifest["kind"],

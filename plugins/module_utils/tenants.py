@@ -26,7 +26,13 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
 
 WEBHOOK_SECRET_NAME = "github-webhook-secret"
 EVENTLISTENER_NAME = "github-listener"
-TRIGGER_BINDING_NAME = "github-push-binding"
+TRIGGER_BINDING_NAME = "github-event-binding"
+# GitHub events a pipeline runs on: pushes that leave a commit behind (not branch deletions) and pull requests
+# whose head commit is new. Each event keeps its commit in another field, so the Trigger's CEL interceptor puts the
+# one to build into extensions.git_revision and the binding reads that.
+EVENT_TYPES = ("push", "pull_request")
+PULL_REQUEST_ACTIONS = ("opened", "synchronize", "reopened")
+REVISION_EXPRESSION = "has(body.pull_request) ? body.pull_request.head.sha : body.after"
 DISPATCHER_TEMPLATE = "run-pipeline-v1"
 RBAC = "rbac.authorization.k8s.io"
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
@@ -45,6 +51,10 @@ PIPELINE_RUNNER_RULES = [
      "resources": ["eventlisteners", "triggers", "triggerbindings", "triggertemplates", "interceptors"],
      "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list"]},
+    # Deploying goes through ArgoCD Applications in the pipeline's own namespace, which ArgoCD accepts only for the
+    # pipeline's own AppProject (its sourceNamespaces); the admission policy aphex-tenant-applications checks it too.
+    {"apiGroups": ["argoproj.io"], "resources": ["applications"],
+     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
 ]
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.11.1"
@@ -61,9 +71,9 @@ class TenancySettings:
     isolation: bool = True
     quota: dict = field(default_factory=lambda: dict(DEFAULT_QUOTA))
     limits: dict = field(default_factory=lambda: dict(DEFAULT_LIMITS))
-    # Namespaces whose pods may reach tenant pods: the ingress controller and
-    # the Tekton Triggers listeners' own namespaces.
-    ingress_namespaces: list = field(default_factory=lambda: ["ingress-nginx", "traefik", "tekton-pipelines"])
+    # Namespaces whose pods may reach tenant pods besides the organization's own: the ingress controllers of the
+    # deployed catalog (the tenants role derives them from it).
+    ingress_namespaces: list = field(default_factory=list)
     egress: str = "open"  # open | restricted
     tunnels: bool = False
     cloudflared_image: str = CLOUDFLARED_IMAGE
@@ -120,8 +130,9 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
         _binding("ClusterRoleBinding", eventlistener_binding_name(name), labels, "ClusterRole", "eventlistener-access",
                  [_service_account_subject("eventlistener", namespace)]),
         _object(TRIGGERS_V1BETA1, "TriggerBinding", TRIGGER_BINDING_NAME, labels, namespace, spec={"params": [
+            # The base repository, also for pull requests from forks: their head commit is fetchable from it.
             {"name": "git-url", "value": "$(body.repository.clone_url)"},
-            {"name": "git-revision", "value": "$(body.after)"},
+            {"name": "git-revision", "value": "$(extensions.git_revision)"},
         ]}),
         _object(TRIGGERS_V1BETA1, "EventListener", EVENTLISTENER_NAME, labels, namespace, spec={
             "serviceAccountName": "eventlistener",
@@ -135,7 +146,7 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
                     # pushes and pull requests get through.
                     "params": [
                         {"name": "secretRef", "value": {"secretName": WEBHOOK_SECRET_NAME, "secretKey": "secret"}},
-                        {"name": "eventTypes", "value": ["push", "pull_request"]},
+                        {"name": "eventTypes", "value": list(EVENT_TYPES)},
                     ],
                 }],
                 "triggerSelector": {"labelSelector": {"matchLabels": {LABEL_ORGANIZATION: name}}},
@@ -234,13 +245,21 @@ def _dispatcher_template(name: str, labels: dict, namespace: str) -> dict:
                    spec={"params": template_params, "resourcetemplates": [run]})
 
 
+def event_filter(repo: str) -> str:
+    """CEL filter of a pipeline's Trigger: its repository, and only the events the binding can read."""
+    actions = ", ".join(f"'{action}'" for action in PULL_REQUEST_ACTIONS)
+    return (f"body.repository.full_name == '{repo}' && (has(body.pull_request) ? body.action in [{actions}] "
+            ": (has(body.after) && !(has(body.deleted) && body.deleted)))")
+
+
 def _isolation(name: str, org: str, labels: dict, quota: dict, settings: TenancySettings) -> list:
     ingress_from = [
         {"podSelector": {}},
         {"namespaceSelector": {"matchLabels": {LABEL_ORGANIZATION: org}}},
-        {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
-                                                     "values": sorted(settings.ingress_namespaces)}]}},
     ]
+    if settings.ingress_namespaces:
+        ingress_from.append({"namespaceSelector": {"matchExpressions": [{
+            "key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(settings.ingress_namespaces)}]}})
     if settings.egress == "restricted":
         egress = [
             {"to": [{"podSelector": {}}]},
@@ -287,20 +306,27 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
              "verbs": ["get", "list", "watch"]}]),
         _binding("ClusterRoleBinding", f"pipeline-runner-{name}", labels, "ClusterRole", f"pipeline-runner-{name}",
                  runner),
-        _binding("RoleBinding", f"{name}-argocd-access", labels, "ClusterRole", "argocd-application-deployer", runner,
-                 settings.argocd_namespace),
+        # Only Applications in the pipeline's own namespace may use this project, and they deploy to that
+        # namespace alone: a `<name>-*` destination would reach every namespace sharing the prefix (a pipeline
+        # named `kube` would reach kube-system). What the isolation rests on (network policy, quota, limits,
+        # role bindings) is not the tenant's to deploy: ArgoCD applies with cluster-wide rights.
         _object("argoproj.io/v1alpha1", "AppProject", name, labels, settings.argocd_namespace, spec={
             "description": f"Project for {name} pipeline",
             "sourceRepos": [f"https://github.com/{repo}", f"https://github.com/{repo}.git"],
-            "destinations": [{"server": IN_CLUSTER, "namespace": name}, {"server": IN_CLUSTER, "namespace": f"{name}-*"}],
+            "sourceNamespaces": [name],
+            "destinations": [{"server": IN_CLUSTER, "namespace": name}],
             "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": [{"group": "", "kind": "ResourceQuota"}, {"group": "", "kind": "LimitRange"},
+                                           {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+                                           {"group": RBAC, "kind": "RoleBinding"}],
             "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}],
         }),
         _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, name, type="Opaque", data={"secret": webhook_secret_b64}),
         _dispatcher_template(name, labels, org_ns),
         _object(TRIGGERS_V1BETA1, "Trigger", f"{name}-trigger", labels, org_ns, spec={
             "interceptors": [{"ref": {"name": "cel", "kind": "ClusterInterceptor"}, "params": [
-                {"name": "filter", "value": f"body.repository.full_name == '{repo}'"}]}],
+                {"name": "filter", "value": event_filter(repo)},
+                {"name": "overlays", "value": [{"key": "git_revision", "expression": REVISION_EXPRESSION}]}]}],
             "bindings": [
                 {"ref": TRIGGER_BINDING_NAME},
                 {"name": "pipeline-name", "value": name},

@@ -9,7 +9,10 @@ shows all of them.
 
 from __future__ import annotations
 
+import copy
 import re
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     DNS_LABEL,
@@ -30,6 +33,9 @@ QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|
 
 ORG_FIELDS = ("name", "display_name", "admin_users", "state", "rotate_webhook_secret", "cascade")
 PIPELINE_FIELDS = ("name", "organization", "repo", "pipeline", "quota", "state", "isolation")
+# Fields read as truth values: converted the way Ansible converts booleans, so that a quoted "false" means false.
+ORG_BOOLEANS = ("rotate_webhook_secret", "cascade")
+PIPELINE_BOOLEANS = ("isolation",)
 
 
 class TenantValidationError(Exception):
@@ -64,6 +70,17 @@ def _state_problems(where: str, entry: dict) -> list:
     return [] if state in STATES else [f"{where}.state: '{state}' must be one of {', '.join(STATES)}"]
 
 
+def _booleans(where: str, entry: dict, fields, problems: list) -> None:
+    """Replace each boolean-like field of entry by its bool, or record why it is not one."""
+    for name in fields:
+        if name not in entry:
+            continue
+        try:
+            entry[name] = boolean(entry[name], strict=True)
+        except TypeError:
+            problems.append(f"{where}.{name}: {entry[name]!r} is not a boolean (true/false, yes/no, on/off, 1/0)")
+
+
 def _entries(variable: str, entries, fields, name_limit: int, duplicate: str, problems: list):
     """Check what every tenant entry shares (shape, fields, name, state, uniqueness); yield (where, entry)."""
     seen = set()
@@ -79,6 +96,7 @@ def _entries(variable: str, entries, fields, name_limit: int, duplicate: str, pr
             problems.append(f"{where}.name: '{name}' {duplicate}")
         seen.add(name)
         problems += _state_problems(where, entry)
+        _booleans(where, entry, ORG_BOOLEANS if variable == "aphex_organizations" else PIPELINE_BOOLEANS, problems)
         yield where, entry
 
 
@@ -168,13 +186,15 @@ def validate_pipelines(pipelines, organizations) -> list:
             problems.append(f"{where}.repo: '{repo}' must be a GitHub repository as owner/name")
         problems += _pipeline_document_problems(where, pipeline.get("pipeline"))
         problems += quota_problems(f"{where}.quota", pipeline.get("quota", {}))
-        if "isolation" in pipeline and not isinstance(pipeline["isolation"], bool):
-            problems.append(f"{where}.isolation: must be true or false")
     return problems
 
 
-def validate_tenants(organizations, pipelines, default_quota=None) -> None:
+def validate_tenants(organizations, pipelines, default_quota=None) -> tuple:
+    """The inventory's tenants with boolean fields made bools (copies), or TenantValidationError naming every
+    problem."""
+    organizations, pipelines = copy.deepcopy(organizations), copy.deepcopy(pipelines)
     problems = validate_organizations(organizations) + validate_pipelines(pipelines, organizations or [])
     problems += quota_problems("quota", default_quota or {})
     if problems:
         raise TenantValidationError(problems)
+    return organizations, pipelines

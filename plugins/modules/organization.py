@@ -83,6 +83,19 @@ organizations:
   elements: dict
   sample:
     - {name: acme, state: present, namespace: org-acme, webhook_url: "https://acme.example.com"}
+unlisted:
+  description:
+    - Names of the managed organizations in the cluster that the inventory does not list. Without O(prune) they are
+      left exactly as they are, and the module warns; with O(prune) they are removed and this is empty.
+  returned: always
+  type: list
+  elements: str
+problems:
+  description: Every problem of the inventory, each naming the tenant and the field (also in the message).
+  returned: when the inventory is invalid
+  type: list
+  elements: str
+  sample: ["aphex_organizations[acme].cascade: 'if needed' is not a boolean (true/false, yes/no, on/off, 1/0)"]
 requests:
   description: How many list, apply and delete requests the call sent (dry runs included).
   returned: always

@@ -13,18 +13,23 @@ author: Aphex platform engineering (@aphex-platform)
 description:
   - Converges every pipeline of the inventory in one call. A pipeline gets its namespace (labelled with the
     pipeline, organization and repository); the ConfigMap C(pipeline-context); the Tekton Pipeline from the
-    entry's YAML, with name and namespace forced; ServiceAccount, Role and RoleBinding C(pipeline-runner);
-    ClusterRole and ClusterRoleBinding C(pipeline-runner-<name>); the RoleBinding C(<name>-argocd-access) and
-    the AppProject C(<name>) in ArgoCD's namespace (only the repository as source, only C(<name>) and
-    C(<name>-*) as destinations, no cluster-scoped kinds); the TriggerTemplate C(<name>-trigger-template)
-    (the C(run-pipeline-v1) dispatcher) and the Trigger C(<name>-trigger), filtering on the repository, in
-    the organization's namespace; a copy of the organization's webhook secret; tenant isolation
+    entry's YAML, with name and namespace forced; ServiceAccount, Role and RoleBinding C(pipeline-runner) (the
+    runner may write ArgoCD Applications in its own namespace and nowhere else); ClusterRole and
+    ClusterRoleBinding C(pipeline-runner-<name>); the AppProject C(<name>) in ArgoCD's namespace (only the
+    repository as source, only Applications in the pipeline's namespace may use it (C(sourceNamespaces)), only
+    that namespace as destination, no cluster-scoped kinds, and none of the kinds the isolation rests on
+    (NetworkPolicy, ResourceQuota, LimitRange, RoleBinding)); the TriggerTemplate C(<name>-trigger-template)
+    (the C(run-pipeline-v1) dispatcher) and the Trigger C(<name>-trigger) in the organization's namespace, whose
+    CEL filter passes the repository's pushes (not branch deletions) and its pull requests opened, synchronized
+    or reopened, and puts the commit to build in C(extensions.git_revision); a copy of the organization's
+    webhook secret; tenant isolation
     (ResourceQuota C(tenant-quota), LimitRange C(tenant-limits), NetworkPolicy C(tenant-isolation)) unless
     turned off; and a C(RepoBinding) record with its status.
   - Reads once per kind by label selector and writes, with server-side apply (field manager
     C(aphex-platform)), only the objects that differ. A converged run sends no write request.
-  - A pipeline with C(state=absent) is removed with everything it owns, its cluster-scoped objects, its
-    ArgoCD RoleBinding, its AppProject and the ArgoCD Applications labelled C(platform.aphex/pipeline=<name>).
+  - A pipeline with C(state=absent) is removed with everything it owns (its namespace with the Applications in
+    it, its cluster-scoped objects, its AppProject) and the ArgoCD Applications in ArgoCD's namespace labelled
+    C(platform.aphex/pipeline=<name>).
   - Run M(aphex.platform.organization) first, so that the pipeline's organization is onboarded.
 extends_documentation_fragment:
   - aphex.platform.cluster
@@ -66,6 +71,19 @@ pipelines:
   elements: dict
   sample:
     - {name: acme-web, state: present, organization: acme, namespace: acme-web}
+unlisted:
+  description:
+    - Names of the managed pipelines in the cluster that the inventory does not list. Without O(prune) they are
+      left exactly as they are, and the module warns; with O(prune) they are removed and this is empty.
+  returned: always
+  type: list
+  elements: str
+problems:
+  description: Every problem of the inventory, each naming the tenant and the field (also in the message).
+  returned: when the inventory is invalid
+  type: list
+  elements: str
+  sample: ["aphex_organizations[acme].cascade: 'if needed' is not a boolean (true/false, yes/no, on/off, 1/0)"]
 requests:
   description: How many list, apply and delete requests the call sent (dry runs included).
   returned: always

@@ -11,6 +11,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform_apps impor
     platform_applications,
     platform_root_application,
     platform_waves,
+    tenant_ingress_namespaces,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.platform_secrets import validate
 from ansible_collections.aphex.platform.plugins.module_utils.tenants import _dispatcher_template
@@ -143,7 +144,7 @@ def test_pipeline_catalog_objects_have_the_tekton_v1_shape():
         name = doc["metadata"]["name"]
         assert doc["apiVersion"] == "tekton.dev/v1" and doc["kind"] in ("Task", "Pipeline"), name
         assert doc["metadata"]["namespace"] == "pipeline-catalog", name
-        assert doc["metadata"]["labels"]["aphex.io/catalog-version"] == "1.0.0", name
+        assert doc["metadata"]["labels"]["aphex.io/catalog-version"].startswith("1."), name
         assert name.endswith("-v" + doc["metadata"]["labels"]["aphex.io/catalog-api"][1:]), name
         params = doc["spec"].get("params", [])
         assert len({p["name"] for p in params}) == len(params), name
@@ -193,3 +194,40 @@ def test_filters_report_catalog_errors_as_filter_errors():
     assert set(platform_applications_filter(CATALOG, "kind", manifest_sets=SETS, raw_chart=RAW)) == set(render())
     with pytest.raises(AnsibleFilterError, match="no such platform app"):
         platform_applications_filter(CATALOG, "kind", overrides={"nope": {}}, manifest_sets=SETS, raw_chart=RAW)
+
+
+@pytest.mark.parametrize("deployment_type, namespaces", [("kind", ["ingress-system"]), ("k3s", ["traefik"])])
+def test_tenant_ingress_namespaces_follow_the_deployed_catalog(deployment_type, namespaces):
+    """Issue 11 item 3: the tenant network policy admitted ingress-nginx, traefik and tekton-pipelines whatever was
+    deployed; the kind catalog installs ingress-nginx into ingress-system, so ingress to tenants was blocked."""
+    assert tenant_ingress_namespaces(CATALOG, deployment_type) == namespaces
+    moved = tenant_ingress_namespaces(CATALOG, deployment_type, overrides={
+        "ingress-nginx" if deployment_type == "kind" else "traefik": {"namespace": "edge"}})
+    assert moved == ["edge"]
+    disabled = tenant_ingress_namespaces(CATALOG, deployment_type, overrides={
+        "ingress-nginx" if deployment_type == "kind" else "traefik": {"enabled": False}})
+    assert disabled == []
+
+
+def test_platform_apps_use_the_platform_project_not_the_locked_default():
+    """Issue 11 item 1: ArgoCD's `default` project is locked, so the platform's own apps need a project of their own."""
+    children = render("kind")
+    assert {child["project"] for child in children.values()} == {"platform"}
+    assert platform_root_application(children, RAW)["spec"]["project"] == "platform"
+
+
+@pytest.mark.parametrize("deployment_type", ["kind", "k3s"])
+def test_argocd_default_project_is_locked_and_tenant_applications_are_served_in_their_namespaces(deployment_type):
+    """Issue 11 item 1: ArgoCD's `default` project (all destinations, all kinds) was open to any Application; it is
+    locked, the platform's apps use the project `platform`, and ArgoCD serves Applications outside its namespace,
+    which only a project listing that namespace in sourceNamespaces (a pipeline's own) accepts."""
+    from tests.unit.test_sso_config import platform
+
+    documents = platform(deployment_type)["argocd"]
+    projects = {d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "AppProject"}
+    assert projects["default"] == {"description": projects["default"]["description"], "sourceRepos": [],
+                                   "destinations": [], "clusterResourceWhitelist": [],
+                                   "namespaceResourceWhitelist": [], "sourceNamespaces": []}
+    assert projects["platform"]["sourceNamespaces"] == []
+    [params] = [d for d in documents if d["metadata"]["name"] == "argocd-cmd-params-cm"]
+    assert params["data"]["application.namespaces"] == "*"

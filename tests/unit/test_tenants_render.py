@@ -66,3 +66,35 @@ def test_every_object_carries_the_ownership_labels():
         labels = obj["metadata"]["labels"]
         assert (labels["platform.aphex/owner-kind"], labels["platform.aphex/pipeline"]) == ("Pipeline", "web"), obj["kind"]
         assert labels["platform.aphex/managed-by"] == "aphex-platform"
+
+
+def _ingress_from(settings):
+    policy = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", settings))[("NetworkPolicy", "tenant-isolation")]
+    return policy["spec"]["ingress"][0]["from"]
+
+
+def test_network_policy_admits_exactly_the_ingress_namespaces_it_is_given():
+    """Issue 11 item 3: the allowed namespaces were a fixed list (ingress-nginx, traefik, tekton-pipelines) while the
+    kind catalog installs ingress-nginx into ingress-system; they now come from the deployed catalog."""
+    assert _ingress_from(TenancySettings(ingress_namespaces=["ingress-system"]))[2] == {"namespaceSelector": {
+        "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ingress-system"]}]}}
+    # none given: the pipeline's own pods and its organization only (an empty `In` would be refused by the API)
+    assert _ingress_from(TenancySettings()) == [
+        {"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"platform.aphex/organization": "acme"}}}]
+
+
+def test_a_pipeline_deploys_only_through_its_own_project_into_its_own_namespace():
+    """Issue 11 item 1: the runner could write any Application in ArgoCD's namespace (project default, another
+    tenant's, platform-root); and `<name>-*` destinations reached every namespace sharing the prefix."""
+    objects = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings()))
+    project = objects[("AppProject", "web")]["spec"]
+    assert project["sourceNamespaces"] == ["web"]
+    assert project["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "web"}]
+    assert project["clusterResourceWhitelist"] == []
+    assert {(k["group"], k["kind"]) for k in project["namespaceResourceBlacklist"]} == {
+        ("", "ResourceQuota"), ("", "LimitRange"), ("networking.k8s.io", "NetworkPolicy"),
+        ("rbac.authorization.k8s.io", "RoleBinding")}
+    assert not [key for key in objects if key[0] == "RoleBinding" and key[1].endswith("-argocd-access")]
+    [applications] = [rule for rule in objects[("Role", "pipeline-runner")]["rules"]
+                      if rule["apiGroups"] == ["argoproj.io"]]
+    assert applications["resources"] == ["applications"]

@@ -51,7 +51,14 @@ CASES = [
     ("pipeline without spec", [org()], [pipe(pipeline="apiVersion: tekton.dev/v1\nkind: Pipeline\n")], "aphex_pipelines[acme-web].pipeline: spec is missing"),
     ("quota unknown key", [org()], [pipe(quota={"gpus": "1"})], "aphex_pipelines[acme-web].quota.gpus: unknown quota key"),
     ("quota bad quantity", [org()], [pipe(quota={"limits.cpu": "lots"})], "aphex_pipelines[acme-web].quota.limits.cpu: 'lots' is not a Kubernetes quantity"),
-    ("isolation not a bool", [org()], [pipe(isolation="yes")], "aphex_pipelines[acme-web].isolation: must be true or false"),
+    ("isolation not a bool", [org()], [pipe(isolation="yes please")],
+     "aphex_pipelines[acme-web].isolation: 'yes please' is not a boolean"),
+    ("cascade not a bool", [org(state="absent", cascade="if needed")], [],
+     "aphex_organizations[acme].cascade: 'if needed' is not a boolean"),
+    ("rotation not a bool", [org(rotate_webhook_secret="yes please")], [],
+     "aphex_organizations[acme].rotate_webhook_secret: 'yes please' is not a boolean"),
+    ("rotation a list", [org(rotate_webhook_secret=["yes"])], [],
+     "aphex_organizations[acme].rotate_webhook_secret: ['yes'] is not a boolean"),
 ]
 
 
@@ -80,3 +87,23 @@ def test_a_valid_inventory_passes():
 
 def test_email_rules_accept_ordinary_addresses():
     validate_tenants([org(admin_users=["first.last+ci@sub.acme-corp.io", "o'neil@acme.io"])], [])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("false", False), ("False", False), ("NO", False), ("no", False), ("0", False), (0, False), ("off", False),
+    ("true", True), ("Yes", True), ("1", True), (1, True), ("on", True), (True, True), (False, False)])
+def test_boolean_fields_are_converted_the_way_ansible_converts_booleans(text, expected):
+    """Issue 11 item 2: quoted booleans ("false", "no") were used as truth values, so cascade: "false" cascaded and
+    rotate_webhook_secret: "no" rotated on every run. Every boolean field is now a real bool after validation."""
+    organizations, pipelines = validate_tenants(
+        [org(rotate_webhook_secret=text), org(name="bolt", state="absent", cascade=text)],
+        [pipe(isolation=text)])
+    assert organizations[0]["rotate_webhook_secret"] is expected
+    assert organizations[1]["cascade"] is expected
+    assert pipelines[0]["isolation"] is expected
+
+
+def test_validation_leaves_the_callers_entries_untouched():
+    entries = [org(rotate_webhook_secret="no")]
+    validate_tenants(entries, [])
+    assert entries[0]["rotate_webhook_secret"] == "no"
