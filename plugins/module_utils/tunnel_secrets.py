@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApi
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     LABEL_MANAGED_BY,
     LABEL_ORGANIZATION,
@@ -29,9 +28,8 @@ def token_secret(org: str, token: str) -> dict:
             "data": {"token": base64.b64encode(token.encode()).decode()}}
 
 
-def store_tokens(kubeconfig, context, tunnels, outcomes, check_mode: bool) -> None:
+def store_tokens(api, tunnels, outcomes, check_mode: bool) -> None:
     """Create the missing token Secrets; the token is fetched only for those."""
-    api = ClusterApi(kubeconfig, context)
     present = {o["metadata"]["namespace"] for o in api.list("v1", "Secret", f"{LABEL_OWNER_KIND}={OWNER_TUNNEL}")}
     namespaces = {o["metadata"]["name"] for o in api.list("v1", "Namespace", f"{LABEL_MANAGED_BY}={MANAGED_BY}")}
     for outcome in outcomes:

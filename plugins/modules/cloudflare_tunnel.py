@@ -78,6 +78,11 @@ options:
     description: Retries of reads and updates on 429 and 5xx answers (creates are never replayed blindly).
     type: int
     default: 2
+  lock_holder:
+    description:
+      - Identity of the run lock held by this run (M(aphex.platform.run_lock)). With O(kubeconfig), the module
+        refuses to change anything, in Cloudflare or the cluster, unless the lock is still held under that identity.
+    type: str
 extends_documentation_fragment:
   - aphex.platform.cluster
 attributes:
@@ -143,7 +148,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.cloudflare_tunnels 
     TunnelError,
     Tunnels,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApi, ClusterApiError
+from ansible_collections.aphex.platform.plugins.module_utils.run_lock import RunLock
 from ansible_collections.aphex.platform.plugins.module_utils.tunnel_secrets import store_tokens
 from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
 
@@ -166,6 +172,7 @@ def main():
             "verify_config": {"type": "bool", "default": False},
             "timeout": {"type": "float", "default": 30},
             "max_retries": {"type": "int", "default": 2},
+            "lock_holder": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -188,12 +195,16 @@ def main():
         module.fail_json(msg="invalid tunnels: " + "; ".join(problems), problems=problems)
 
     try:
+        api = ClusterApi(params["kubeconfig"], params["context"], params["request_timeout"]) \
+            if params["kubeconfig"] else None
+        if api is not None and params["lock_holder"] and not module.check_mode:
+            RunLock(api, params["lock_holder"]).check()
         tunnels = Tunnels(params["api_token"], params["account_id"], params["base_url"], params["timeout"],
                           params["max_retries"], module.check_mode, params["force"], params["verify_config"])
         zone_id = params["zone_id"] or tunnels.zone_id(zone)
         outcomes = tunnels.converge(desired, zone_id)
-        if params["kubeconfig"]:
-            store_tokens(params["kubeconfig"], params["context"], tunnels, outcomes, module.check_mode)
+        if api is not None:
+            store_tokens(api, tunnels, outcomes, module.check_mode)
     except (TunnelError, ClusterApiError) as error:
         module.fail_json(msg=str(error))
 

@@ -115,13 +115,22 @@ def test_argocd_configuration(bootstrapped):
     cm = get(api, "v1", "ConfigMap", "argocd-cm", "argocd")["data"]
     assert cm["url"] == "https://argocd.platform.test"
     oidc = yaml.safe_load(cm["oidc.config"])
+    # kind: argocd-server trusts Dex's certificate through the platform CA (issue 11 item 5)
     assert oidc == {"name": "Dex", "issuer": "https://dex.platform.test", "clientID": "argocd",
-                    "clientSecret": "$oidc.dex.clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"]}
+                    "clientSecret": "$oidc.dex.clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"],
+                    "rootCA": "$argocd-platform-ca:ca.crt"}
     assert "obj.status.health.status" in cm["resource.customizations.health.argoproj.io_Application"]
     rbac = get(api, "v1", "ConfigMap", "argocd-rbac-cm", "argocd")["data"]
     assert rbac["policy.default"] == "role:readonly"
     assert rbac["policy.csv"].splitlines() == ["g, platform-admins, role:admin", "g, platform-engineering, role:readonly"]
-    assert get(api, "v1", "ConfigMap", "argocd-cmd-params-cm", "argocd")["data"] == {"server.insecure": "true"}
+    assert get(api, "v1", "ConfigMap", "argocd-cmd-params-cm", "argocd")["data"] == {
+        "server.insecure": "true", "application.namespaces": "*"}
+    # issue 11 item 1: the catch-all project is locked; the platform's apps have a project of their own
+    default = get(api, "argoproj.io/v1alpha1", "AppProject", "default", "argocd")["spec"]
+    assert not default.get("destinations") and not default.get("sourceRepos") and not default.get("sourceNamespaces")
+    platform = get(api, "argoproj.io/v1alpha1", "AppProject", "platform", "argocd")["spec"]
+    assert platform["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
+    assert get(api, "argoproj.io/v1alpha1", "Application", "platform-root", "argocd")["spec"]["project"] == "platform"
 
 
 def test_secrets_have_the_documented_shapes_and_keep_existing_values(bootstrapped):

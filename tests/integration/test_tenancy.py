@@ -17,6 +17,7 @@ from tests.integration.tenancy_inventory import (
     tenant_writes,
     write_inventory,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.tenants import event_filter
 from tests.k8s_helpers import get, list_labelled, wait_for
 from tests.unit.test_validation import CASES as INVALID_CASES
 
@@ -139,7 +140,9 @@ def test_onboarding_creates_the_pipeline_objects(tenants, platform_apis):
     trigger = get(api, TRIGGERS, "Trigger", f"{web}-trigger", f"org-{a}")
     assert trigger["metadata"]["labels"]["platform.aphex/organization"] == a
     assert trigger["spec"]["interceptors"][0]["params"] == [
-        {"name": "filter", "value": "body.repository.full_name == 'acme-corp/web'"}]
+        {"name": "filter", "value": event_filter("acme-corp/web")},
+        {"name": "overlays", "value": [{"key": "git_revision",
+                                        "expression": "has(body.pull_request) ? body.pull_request.head.sha : body.after"}]}]
     assert trigger["spec"]["template"] == {"ref": f"{web}-trigger-template"}
     template = get(api, TRIGGERS, "TriggerTemplate", f"{web}-trigger-template", f"org-{a}")
     [run_template] = template["spec"]["resourcetemplates"]
@@ -265,7 +268,7 @@ def test_editing_a_tenant_updates_only_what_changed(tenants, platform_apis, audi
     }
     assert get(platform_apis, "v1", "ResourceQuota", "tenant-quota", names["web"])["spec"]["hard"]["pods"] == "50"
     trigger = get(platform_apis, TRIGGERS, "Trigger", f"{names['api']}-trigger", ns)
-    assert trigger["spec"]["interceptors"][0]["params"][0]["value"] == "body.repository.full_name == 'acme-corp/api-v2'"
+    assert trigger["spec"]["interceptors"][0]["params"][0]["value"] == event_filter("acme-corp/api-v2")
 
 
 def _tenant_objects(api, selector):
@@ -287,7 +290,8 @@ def test_removing_a_pipeline_removes_everything_it_owns(tenants, platform_apis, 
     # an Application the pipeline deployed through ArgoCD goes with it
     application = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
                    "metadata": {"name": f"{web}-app", "namespace": "argocd", "labels": {"platform.aphex/pipeline": web}},
-                   "spec": {"project": web}}
+                   "spec": {"project": web, "destination": {"server": "https://kubernetes.default.svc", "namespace": web},
+                            "source": {"repoURL": "https://github.com/acme-corp/web", "path": "deploy"}}}
     from kubernetes import dynamic
 
     dynamic.DynamicClient(api).resources.get(api_version="argoproj.io/v1alpha1", kind="Application").create(
