@@ -432,9 +432,12 @@ def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_p
 
 # ------------------------------------------------------------------ item 16
 def test_with_prune_on_an_absent_organization_still_needs_cascade_and_the_summary_separates_removals(
-        platform_apis, control_plane, tmp_path):
+        fresh_control_plane, tmp_path):
     """Issue 11 item 16: with prune on, state: absent without cascade was not refused (docs say it always is), and
     the summary listed pruned pipelines under "pipelines:"."""
+    # a control plane of its own: with prune on, other tests' tenants would be unlisted and pruned
+    platform_apis = config.new_client_from_config(config_file=str(fresh_control_plane.admin_kubeconfig))
+    control_plane = fresh_control_plane
     s = _s()
     acme, bolt = f"pru{s}", f"prb{s}"
     everyone = dict(aphex_organizations=[org(acme), org(bolt)],
