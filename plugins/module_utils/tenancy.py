@@ -266,13 +266,12 @@ class Tenancy:
             self.warnings.append(f"organization '{name}': the webhook {where} had no value; a new one was generated")
         return new_webhook_secret()
 
-    def _hooked_pipelines(self, org: str) -> list:
+    def _hooked_pipelines(self, org: str, live_pipelines: dict) -> list:
         """Namespaces the organization's EventListener serves: its present pipelines, and, without prune, those
-        in the cluster that the inventory does not list (left exactly as they are)."""
+        in the cluster (live_pipelines: name -> organization) that the inventory does not list (left as they are)."""
         names = {p for p, entry in self.pipelines.items() if entry.get("organization") == org and _present(entry)}
         if not self.prune:
-            names |= {p for p, owner in self._live_tenants(OWNER_PIPELINE).items()
-                      if owner == org and p not in self.pipelines}
+            names |= {p for p, owner in live_pipelines.items() if owner == org and p not in self.pipelines}
         return sorted(names)
 
     def _organizations_plan(self):
@@ -300,7 +299,7 @@ class Tenancy:
         for name, org in present.items():
             secret = self._webhook_secret(name, org)
             secrets_out[name] = secret
-            desired += render_organization(org, self._hooked_pipelines(name), secret, self.settings)
+            desired += render_organization(org, self._hooked_pipelines(name, live_pipelines), secret, self.settings)
         removed_org_pipelines = {p for p, owner in live_pipelines.items() if owner in removed}
 
         def finish(desired, previewed_namespaces):
