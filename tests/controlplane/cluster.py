@@ -15,6 +15,7 @@ STATE_DIR holds:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,11 +23,14 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import egress_guard
 from .pki import Pki, write_private
 
 ADMIN_USER = "aphex-admin"
@@ -50,9 +54,22 @@ omitStages: [RequestReceived]
 rules:
   - level: Metadata
 """
+# Every connection the kube-apiserver makes to the cluster network goes to the egress guard (refused, counted).
+EGRESS_SELECTOR = """\
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+  - name: cluster
+    connection:
+      proxyProtocol: HTTPConnect
+      transport:
+        uds:
+          udsName: {socket}
+"""
 # Files and folders `up` owns in the state directory and clears before starting.
 OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
-         "logs", "pki", "etcd-data", "internal-certs")
+         "logs", "pki", "etcd-data", "internal-certs", "egress-selector.yaml", "egress-attempts.log")
+BASE_COMPONENTS = {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
 
 
 class ControlPlaneError(RuntimeError):
@@ -99,6 +116,10 @@ class ControlPlane:
         self.state_file = self.dir / "state.json"
         self.admin_kubeconfig = self.dir / "admin.kubeconfig"
         self.audit_log = self.dir / "audit.log"
+        self.egress_log = self.dir / "egress-attempts.log"
+        # Unix socket paths are limited to 107 bytes; a pytest temporary folder can be longer.
+        self.egress_socket = Path(tempfile.gettempdir()) / (
+            "aphex-egress-" + hashlib.sha256(str(self.dir).encode()).hexdigest()[:16] + ".sock")
         self._state: dict = {"components": []}
 
     # ------------------------------------------------------------------ state
@@ -122,8 +143,7 @@ class ControlPlane:
 
     def is_up(self) -> bool:
         state = self.recorded_state()
-        expected = {"etcd", "kube-apiserver", "kube-controller-manager"}
-        if not state.get("url") or set(self.running_components()) != expected:
+        if not state.get("url") or not BASE_COMPONENTS <= set(self.running_components()):
             return False
         return self._http_ok(state["url"] + "/readyz", self._serving_context())
 
@@ -146,6 +166,7 @@ class ControlPlane:
         self.pki.create()
         self._state = {"components": [], "bin": str(self.bin)}
         try:
+            self._start_egress_guard()
             self._start_etcd()
             self._start_apiserver()
             self._write_kubeconfigs()
@@ -293,6 +314,17 @@ class ControlPlane:
         process = self._spawn("etcd", argv)
         self._wait_ready("etcd", process, lambda: self._http_ok(etcd_url + "/health"))
 
+    def egress_attempts(self) -> list:
+        """Connections the kube-apiserver tried to open to the cluster network (all refused)."""
+        return egress_guard.attempts(self.egress_log)
+
+    def _start_egress_guard(self) -> None:
+        self.egress_log.touch()
+        process = self._spawn("egress-guard", [os.path.realpath(sys.executable), egress_guard.__file__, str(self.egress_socket),
+                                               str(self.egress_log)])
+        self._wait_ready("egress-guard", process, self.egress_socket.exists)
+        (self.dir / "egress-selector.yaml").write_text(EGRESS_SELECTOR.format(socket=self.egress_socket))
+
     def _start_apiserver(self) -> None:
         port = free_port()
         self._state["url"] = url = f"https://127.0.0.1:{port}"
@@ -313,6 +345,7 @@ class ControlPlane:
             "--allow-privileged=true",
             f"--audit-policy-file={self.dir / 'audit-policy.yaml'}",
             f"--audit-log-path={self.audit_log}", "--audit-log-format=json", "--audit-log-mode=blocking",
+            f"--egress-selector-config-file={self.dir / 'egress-selector.yaml'}",
         ]
         if not has_default_route():
             # The advertise address only lands in the `kubernetes` Endpoints;

@@ -205,7 +205,7 @@ def test_cli_up_is_a_noop_when_up_and_down_leaves_no_process(tmp_path):
     assert "ready at https://127.0.0.1:" in first.stdout
     plane = ControlPlane(state)
     pids = {c["name"]: c["pid"] for c in plane.recorded_state()["components"]}
-    assert set(pids) == {"etcd", "kube-apiserver", "kube-controller-manager"}
+    assert set(pids) == {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
     assert (state / "admin.kubeconfig").exists() and (state / "users/alice.kubeconfig").exists()
     assert (state / "audit.log").stat().st_size > 0
 
@@ -218,7 +218,7 @@ def test_cli_up_is_a_noop_when_up_and_down_leaves_no_process(tmp_path):
 
     down = cli("down")
     assert down.returncode == 0, down.stderr
-    assert "stopped: kube-controller-manager, kube-apiserver, etcd" in down.stdout
+    assert "stopped: kube-controller-manager, kube-apiserver, etcd, egress-guard" in down.stdout
     for pid in pids.values():
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     status = cli("status")
@@ -236,3 +236,37 @@ def test_cluster_info_playbook_reports_version_namespaces_and_missing_platform_a
     assert served == "platform APIs served: none yet"
     assert missing.startswith("platform APIs missing: argoproj.io (from argocd), tekton.dev (from tekton-pipelines)")
     assert run.changed == 0
+
+
+def test_the_apiserver_cannot_dial_the_cluster_network(bare_control_plane):
+    """Issue 10, nothing leaves loopback: a webhook and an APIService backed by Services (10.0.0.0/24) make the
+    kube-apiserver dial the cluster network; its egress selector sends every such connection to the egress guard,
+    which refuses it and records the address, so the request fails and nothing is sent off loopback."""
+    plane = bare_control_plane
+    api = config.new_client_from_config(str(plane.admin_kubeconfig))
+    core = client.CoreV1Api(api)
+    name = f"guard-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name}})
+    service = core.create_namespaced_service(name, {"metadata": {"name": "hook"}, "spec": {
+        "ports": [{"port": 443, "targetPort": 8443}], "selector": {"app": "hook"}}})
+    assert service.spec.cluster_ip.startswith("10.0.0.")
+    client.AdmissionregistrationV1Api(api).create_validating_webhook_configuration({
+        "metadata": {"name": name},
+        "webhooks": [{"name": "configmaps.guard.aphex.io", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                      "failurePolicy": "Fail", "timeoutSeconds": 5,
+                      "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}},
+                      "clientConfig": {"service": {"namespace": name, "name": "hook", "port": 443}},
+                      "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                                 "resources": ["configmaps"]}]}]})
+    assert plane.egress_attempts() == []
+
+    def refused():
+        try:
+            core.create_namespaced_config_map(name, {"metadata": {"name": "x"}})
+        except ApiException as error:
+            return error.status == 500 and "failed calling webhook" in error.body
+        return False
+
+    assert wait_for(refused, timeout=30), "the webhook call was not refused"
+    attempts = plane.egress_attempts()
+    assert attempts and all(a["request"].startswith(f"CONNECT {service.spec.cluster_ip}:443 ") for a in attempts)
