@@ -96,10 +96,17 @@ def _objects(manifest_set):
     return json.loads(manifest_set) if isinstance(manifest_set, str) else manifest_set
 
 
-def _source(source: dict, manifest_sets: dict, raw_chart: dict) -> dict:
+def chart_repo(repo: str, chart_mirror: str | None = None) -> str:
+    """Where ArgoCD fetches a chart from: the chart mirror when one is set (one Helm repository serving every chart
+    of the catalog, for air-gapped installs), else the chart's own repository."""
+    return chart_mirror or repo
+
+
+def _source(source: dict, manifest_sets: dict, raw_chart: dict, chart_mirror: str | None = None) -> dict:
     if "helm" in source:
         helm = source["helm"]
-        rendered = {"repoURL": helm["repo"], "chart": helm["chart"], "targetRevision": str(helm["version"])}
+        rendered = {"repoURL": chart_repo(helm["repo"], chart_mirror), "chart": helm["chart"],
+                    "targetRevision": str(helm["version"])}
         if helm.get("values"):
             rendered["helm"] = {"valuesObject": copy.deepcopy(helm["values"])}
         return rendered
@@ -111,7 +118,8 @@ def _source(source: dict, manifest_sets: dict, raw_chart: dict) -> dict:
         return rendered
     # Collection-rendered objects travel as the values of a chart that outputs them verbatim, so no Git
     # repository has to be hosted for them.
-    return {"repoURL": raw_chart["repo"], "chart": raw_chart["chart"], "targetRevision": str(raw_chart["version"]),
+    return {"repoURL": chart_repo(raw_chart["repo"], chart_mirror), "chart": raw_chart["chart"],
+            "targetRevision": str(raw_chart["version"]),
             "helm": {"valuesObject": {"resources": _objects(manifest_sets[source["manifests"]])}}}
 
 
@@ -138,8 +146,10 @@ def tenant_ingress_namespaces(catalog: list, deployment_type: str, overrides: di
 
 def platform_applications(catalog: list, deployment_type: str, overrides: dict | None = None,
                           extra: list | None = None, manifest_sets: dict | None = None,
-                          raw_chart: dict | None = None, project: str = PLATFORM_PROJECT) -> dict:
-    """The child Applications for one deployment type, as the argocd-apps chart's `applications` value."""
+                          raw_chart: dict | None = None, chart_mirror: str | None = None,
+                          project: str = PLATFORM_PROJECT) -> dict:
+    """The child Applications for one deployment type, as the argocd-apps chart's `applications` value; with
+    `chart_mirror`, every Helm source (the raw chart's included) is fetched from that repository."""
     manifest_sets = manifest_sets or {}
     applications = {}
     for entry in deployed_entries(catalog, deployment_type, overrides, extra, manifest_sets):
@@ -156,7 +166,7 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
             "additionalAnnotations": {SYNC_WAVE: str(entry["wave"])},
             "finalizers": [FINALIZER],
             "project": project,
-            "source": _source(entry["source"], manifest_sets, raw_chart or {}),
+            "source": _source(entry["source"], manifest_sets, raw_chart or {}, chart_mirror),
             "destination": destination,
             "syncPolicy": sync_policy,
         }
@@ -166,7 +176,8 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
     return applications
 
 
-def platform_root_application(applications: dict, apps_chart: dict, namespace: str = "argocd") -> dict:
+def platform_root_application(applications: dict, apps_chart: dict, namespace: str = "argocd",
+                              chart_mirror: str | None = None) -> dict:
     """The root Application platform-root: the argocd-apps chart with the children as values, so the platform
     needs no Git repository of its own."""
     return {
@@ -176,7 +187,7 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
                      "labels": {"app.kubernetes.io/name": "platform-root"}},
         "spec": {
             "project": PLATFORM_PROJECT,
-            "source": {"repoURL": apps_chart["repo"], "chart": apps_chart["chart"],
+            "source": {"repoURL": chart_repo(apps_chart["repo"], chart_mirror), "chart": apps_chart["chart"],
                        "targetRevision": str(apps_chart["version"]),
                        "helm": {"valuesObject": {"applications": applications}}},
             "destination": {"server": IN_CLUSTER, "namespace": namespace},

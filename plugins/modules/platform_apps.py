@@ -52,6 +52,13 @@ options:
     description: The chart that outputs manifest sets verbatim (C(repo), C(chart), C(version)).
     type: dict
     required: true
+  chart_mirror:
+    description:
+      - A Helm repository serving every chart of the catalog (an air-gapped mirror). When set, it replaces the
+        repository of each Helm source, O(apps_chart) and O(raw_chart) included; chart names and versions stay.
+      - Empty means each chart's own repository.
+    type: str
+    default: ""
   namespace:
     description: ArgoCD's namespace.
     type: str
@@ -76,6 +83,15 @@ EXAMPLES = r"""
     overrides: {gpu-operator: {enabled: false}}
     apps_chart: {repo: https://argoproj.github.io/argo-helm, chart: argocd-apps, version: 2.0.2}
     raw_chart: {repo: https://bedag.github.io/helm-charts/, chart: raw, version: 2.0.2}
+
+- name: Deploy the platform apps from an air-gapped chart mirror
+  aphex.platform.platform_apps:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    deployment_type: k3s
+    catalog: "{{ platform_apps_catalog }}"
+    apps_chart: {repo: https://argoproj.github.io/argo-helm, chart: argocd-apps, version: 2.0.2}
+    raw_chart: {repo: https://bedag.github.io/helm-charts/, chart: raw, version: 2.0.2}
+    chart_mirror: https://charts.mirror.internal/aphex
 """
 
 RETURN = r"""
@@ -119,15 +135,17 @@ def main():
         "manifest_sets": {"type": "dict", "default": {}},
         "apps_chart": {"type": "dict", "required": True},
         "raw_chart": {"type": "dict", "required": True},
+        "chart_mirror": {"type": "str", "default": ""},
         "namespace": {"type": "str", "default": "argocd"},
     }, supports_check_mode=True)
     params = module.params
     try:
         children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
-                                         params["extra"], params["manifest_sets"], params["raw_chart"])
+                                         params["extra"], params["manifest_sets"], params["raw_chart"],
+                                         params["chart_mirror"])
     except CatalogError as error:
         module.fail_json(msg=str(error))
-    root = platform_root_application(children, params["apps_chart"], params["namespace"])
+    root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
     try:
         api = connect(module)
         result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Build, or reuse from cache, ArgoCD's multi-call binary (argocd-repo-server, argocd-application-controller, ...)
+# from the github.com/argoproj/argo-cd/v3 Go module, the release whose manifests/install.yaml the collection pins.
+# Its go.mod replaces gitops-engine with ./gitops-engine, a nested module that module zips leave out, so the
+# separately served gitops-engine module of the same version is placed there. It needs Go 1.27, fetched as a
+# toolchain by the Go module proxy for this build only. Prints the binary's path.
+set -euo pipefail
+version="${1:-v3.6.1}" toolchain="${ARGOCD_GOTOOLCHAIN:-go1.27.3}"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-tools/argocd-${version}_${toolchain}_$(go env GOOS)-$(go env GOARCH)"
+cached() { [[ -x "$cache/argocd" ]]; }
+# shellcheck source=build-lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build-lock.sh"
+if ! must_build argocd "$cache" cached; then
+  echo "argocd: reusing cached build $version ($cache)" >&2
+  echo "$cache/argocd"
+  exit 0
+fi
+echo "argocd: building $version with $toolchain (a few minutes)" >&2
+work="$(mktemp -d)"
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+started=$SECONDS
+module_dir() {  # the verified, extracted module (go mod download checks it against the checksum database)
+  (cd "$work" && GOFLAGS=-mod=mod GOTOOLCHAIN="$toolchain" go mod download -json "$1" || true) \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin).get("Dir", ""))'
+}
+src="$(module_dir "github.com/argoproj/argo-cd/v3@$version")"
+engine="$(module_dir "github.com/argoproj/argo-cd/gitops-engine/v3@$version")"
+[[ -d "$src" && -d "$engine" ]] || { echo "argocd: the Go module proxy did not give $version" >&2; exit 1; }
+cp -r "$src" "$work/argo-cd"
+chmod -R u+w "$work/argo-cd"
+rm -rf "$work/argo-cd/gitops-engine"
+cp -r "$engine" "$work/argo-cd/gitops-engine"
+chmod -R u+w "$work/argo-cd/gitops-engine"
+stage="$(mktemp -d "$cache/build.XXXXXX")"
+(
+  cd "$work/argo-cd"
+  CGO_ENABLED=0 GOWORK=off GOTOOLCHAIN="$toolchain" GOFLAGS=-mod=mod \
+    go build -trimpath -ldflags "-s -w -X github.com/argoproj/argo-cd/v3/common.version=${version#v}" \
+    -o "$stage/argocd" ./cmd >&2
+)
+mv -f "$stage/argocd" "$cache/argocd"
+rmdir "$stage"
+echo "$((SECONDS - started))" > "$cache/build-seconds"
+echo "argocd: built in $((SECONDS - started)) s" >&2
+echo "$cache/argocd"

@@ -1,0 +1,82 @@
+"""Issue 10 item 1: every Helm source of the catalog names a chart that exists (the upstream archives in
+../shared/charts), and every values key it sets is one the chart reads; Helm's values.schema.json validation
+passes where a chart (or subchart) ships one."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.platform.charts import schema_problems, shared_charts, unknown_values
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULTS = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())
+CATALOG = DEFAULTS["platform_apps_catalog"]
+CHARTS = shared_charts()
+# Maps whose keys the user names (node labels, listener names): any key is valid below them.
+FREE_FORM = {"ingress-nginx": ("controller.nodeSelector",), "traefik": ("gateway.listeners",)}
+HELM_APPS = [entry for entry in CATALOG if "helm" in entry["source"]]
+
+
+def chart_of(helm):
+    return CHARTS.get((helm["chart"], str(helm["version"])))
+
+
+@pytest.mark.parametrize("entry", HELM_APPS, ids=[e["name"] for e in HELM_APPS])
+def test_each_helm_app_names_a_published_chart_and_version(entry):
+    helm = entry["source"]["helm"]
+    assert chart_of(helm), f"{entry['name']}: no upstream chart {helm['chart']} {helm['version']}"
+
+
+@pytest.mark.parametrize("key", ["platform_apps_chart", "platform_raw_chart"])
+def test_the_root_and_raw_charts_exist(key):
+    assert chart_of(DEFAULTS[key])
+
+
+@pytest.mark.parametrize("entry", HELM_APPS, ids=[e["name"] for e in HELM_APPS])
+def test_every_values_key_is_read_by_the_chart(entry):
+    helm = entry["source"]["helm"]
+    assert unknown_values(helm.get("values") or {}, chart_of(helm), FREE_FORM.get(entry["name"], ())) == []
+
+
+@pytest.mark.parametrize("entry", HELM_APPS, ids=[e["name"] for e in HELM_APPS])
+def test_values_pass_the_charts_schemas(entry):
+    helm = entry["source"]["helm"]
+    assert schema_problems(helm.get("values") or {}, chart_of(helm)) == []
+
+
+def test_the_values_the_collection_gives_its_own_charts_are_read():
+    apps = chart_of(DEFAULTS["platform_apps_chart"])
+    raw = chart_of(DEFAULTS["platform_raw_chart"])
+    assert unknown_values({"applications": {"x": {}}}, apps) == []
+    assert unknown_values({"resources": [{"kind": "ConfigMap"}]}, raw) == []
+
+
+def test_the_check_finds_a_key_the_chart_does_not_define():
+    """The defect it guards against: `imageRegistry` was set on tekton-pipeline, which has no such value, and
+    silently did nothing; a dependency switch or a key nested under a subchart is checked the same way."""
+    pipeline = chart_of({"chart": "tekton-pipeline", "version": "1.6.0"})
+    assert unknown_values({"imageRegistry": "ghcr.io/x", "controller": {"nodeSelector": {}}}, pipeline) == [
+        "imageRegistry"]
+    authentik = chart_of({"chart": "authentik", "version": "2025.10.2"})
+    assert unknown_values({"postgresql": {"enabled": True, "primry": {}}}, authentik) == ["postgresql.primry"]
+
+
+def test_the_schema_check_refuses_a_wrong_type():
+    entry = copy.deepcopy(next(e for e in HELM_APPS if e["name"] == "cert-manager"))
+    entry["source"]["helm"]["values"]["crds"]["enabled"] = "yes"
+    problems = schema_problems(entry["source"]["helm"]["values"], chart_of(entry["source"]["helm"]))
+    assert problems and problems[0].startswith("crds.enabled:")
+
+
+def test_tekton_triggers_and_dashboard_come_from_release_manifests():
+    """Issue 10: the catalog named charts tekton-triggers 0.34.0 and tekton-dashboard 0.64.0 that upstream never
+    published; they are release manifests now, each with an upstream URL and the version in its path."""
+    releases = DEFAULTS["platform_release_manifests"]
+    for name in ("tekton-triggers", "tekton-dashboard"):
+        entry = next(e for e in CATALOG if e["name"] == name)
+        assert entry["source"] == {"manifests": name}
+        release = releases[name]
+        assert release["files"] and all(
+            f["url"].startswith("https://") and f"/{release['version']}/" in f["url"] and f["url"].endswith(f["name"])
+            for f in release["files"])
