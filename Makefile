@@ -40,8 +40,16 @@ controlplane: ## build (or reuse) etcd, kube-apiserver, kube-controller-manager,
 cluster-up: setup ## start the local control plane in .cluster/ (a no-op when up)
 	$(BIN)/python -m tests.controlplane up --state-dir $(CLUSTER_DIR)
 
+.PHONY: platform-up
+platform-up: setup controlplane ## cluster-up plus what ArgoCD needs to sync for real: scheduler, KWOK nodes, chart mirror, redis, ArgoCD
+	$(BIN)/python -m tests.platform up --state-dir $(CLUSTER_DIR)
+
+.PHONY: chart-mirror
+chart-mirror: setup ## build the Helm repository of ../shared/charts (and the Tekton release manifests) in .cluster/platform/mirror
+	$(BIN)/python -m tests.platform mirror --state-dir $(CLUSTER_DIR)
+
 .PHONY: cluster-down
-cluster-down: ## stop exactly what cluster-up started
+cluster-down: ## stop exactly what cluster-up and platform-up started
 	@if test -x $(BIN)/python; then $(BIN)/python -m tests.controlplane down --state-dir $(CLUSTER_DIR); \
 	else python3 -m tests.controlplane down --state-dir $(CLUSTER_DIR); fi
 	@if test -f $(CLUSTER_DIR)/cloudflare.pid; then kill $$(cat $(CLUSTER_DIR)/cloudflare.pid) 2>/dev/null || true; \
@@ -56,7 +64,7 @@ test-image: ## build the Debian bookworm molecule image (reused when present)
 	bash tests/images/build-test-image.sh
 
 .PHONY: demo
-demo: setup cluster-up ## bootstrap.yml on the local control plane (inventories/demo): ArgoCD, secrets, apps, two tenants
+demo: setup controlplane ## bootstrap.yml on the local control plane with a real ArgoCD syncing the kind catalog wave by wave, then two tenants
 	@bash tests/demo.sh $(CLUSTER_DIR)
 
 # ------------------------------------------------------------------- tests

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# `make demo`: bootstrap.yml against the local control plane with inventories/demo. The control plane has no
-# nodes, so no pod runs: ArgoCD is installed (its real v3.6.1 manifest, from the controller-local cache) and the
-# root Application is created, but nothing syncs it. The APIs the tenants need (aphex.io, Tekton, External
-# Secrets) would come from platform apps; here they are installed directly, as in the integration tests. The
-# local Cloudflare server stands in for Cloudflare.
+# `make demo`: bootstrap.yml against the local control plane and its platform stack (tests/platform/stack.py),
+# with inventories/demo. A real ArgoCD (its v3.6.1 manifest from the controller-local cache, its controller and
+# repo-server as local processes) syncs every app of the kind catalog from the chart mirror on loopback, KWOK
+# plays the nodes and pods, and the bootstrap waits wave by wave until each is Synced and Healthy, then onboards
+# the demo tenants. The local Cloudflare server stands in for Cloudflare.
 set -euo pipefail
 state="${1:-.cluster}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-python -m tests.controlplane status --state-dir "$state"
+python -m tests.platform status --state-dir "$state" >/dev/null || python -m tests.platform up --state-dir "$state"
 kubectl="$(python -m tests.controlplane build)/kubectl"
 bash tests/argocd/fetch-argocd.sh v3.6.1 >/dev/null
+mirror="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["chart_mirror"])' "$state/platform.json")"
+releases="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["releases_dir"])' "$state/platform.json")"
 
 # The local Cloudflare server keeps its state in memory, so it stays up between demo runs (a re-run then changes
 # nothing); `make cluster-down` stops it.
@@ -22,14 +24,12 @@ if ! { [[ -f "$state/cloudflare.pid" ]] && kill -0 "$(cat "$state/cloudflare.pid
   for _ in $(seq 50); do grep -q "fake Cloudflare at" "$state/cloudflare.log" && break; sleep 0.1; done
 fi
 
-for manifest in files/crds/*.yaml files/rbac/*.yaml tests/integration/fixtures/crds/*.yaml; do
-  [[ "$manifest" == *argoproj* ]] && continue
-  "$kubectl" --kubeconfig "$state/admin.kubeconfig" apply --server-side --field-manager=aphex-demo -f "$manifest" >/dev/null
-done
-"$kubectl" --kubeconfig "$state/admin.kubeconfig" wait --for=condition=Established crd --all --timeout=60s >/dev/null
-
-APHEX_DEMO_CLOUDFLARE_PORT="$port" ansible-playbook playbooks/bootstrap.yml -i inventories/demo "${@:2}"
+started=$SECONDS
+APHEX_DEMO_CLOUDFLARE_PORT="$port" ansible-playbook playbooks/bootstrap.yml -i inventories/demo \
+  -e "aphex_chart_mirror=$mirror" -e "aphex_release_manifests_dir=$releases" "${@:2}"
 echo
+echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver tried to reach the cluster network" \
+  "$(grep -c . "$state/egress-attempts.log" || true) time(s) (refused: tests/controlplane/egress_guard.py)"
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
-echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo   # again: changes nothing"
-echo "      make cluster-down   # stops exactly what cluster-up started"
+echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases   # again: changes nothing"
+echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"

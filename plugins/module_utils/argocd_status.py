@@ -63,19 +63,49 @@ def waves(apps: list) -> dict:
     return dict(sorted(grouped.items()))
 
 
-def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.monotonic, sleep=time.sleep) -> dict:
-    """Poll `read()` (one LIST) until every application of the wave is Synced and Healthy."""
+# Conditions ArgoCD sets when it cannot render or sync an app (a chart version the repository lacks, values the
+# chart rejects, a refused object). They can be transient (a repository briefly unreachable), so only one that
+# persists for the grace period fails the wave.
+ERROR_CONDITIONS = ("ComparisonError", "InvalidSpecError", "SyncError")
+
+
+def errors_of(app: dict) -> list:
+    """ArgoCD's error conditions on the app and a sync that failed for good, as messages."""
+    status = app.get("status") or {}
+    messages = [f"{c.get('type')}: {c.get('message', '')}" for c in status.get("conditions") or []
+                if c.get("type") in ERROR_CONDITIONS]
+    operation = status.get("operationState") or {}
+    if operation.get("phase") in ("Failed", "Error") and not (app.get("operation") or {}):
+        messages.append(f"sync {operation['phase']}: {operation.get('message', '')}")
+    return messages
+
+
+def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.monotonic, sleep=time.sleep,
+                  expected=(), error_grace: float = 60) -> dict:
+    """Poll `read()` (one LIST) until every application of the wave is Synced and Healthy. `expected`: names the
+    wave must have (the root Application may not have created them yet). Fails at once on a Degraded app, and
+    on an ArgoCD error condition that lasts `error_grace` seconds, naming the app and ArgoCD's message."""
     started = clock()
+    erring_since = {}
     while True:
         apps = waves(read()).get(wave, [])
+        names = {app["metadata"]["name"] for app in apps}
         degraded = [app for app in apps if state(app)[1] == "Degraded"]
         if degraded:
             raise ConvergenceError("; ".join(f"Degraded: {explain(app)}" for app in degraded))
+        now = clock()
+        erring = {app["metadata"]["name"]: (app, errors_of(app)) for app in apps if errors_of(app)}
+        erring_since = {name: erring_since.get(name, now) for name in erring}
+        failed = [name for name, since in erring_since.items() if now - since >= error_grace]
+        if failed:
+            raise ConvergenceError(f"wave {wave} failed: " + "; ".join(
+                f"{name}: " + "; ".join(erring[name][1]) for name in sorted(failed)))
         pending = [app for app in apps if not done(app)]
-        if not pending:
-            return {"wave": wave, "applications": sorted(app["metadata"]["name"] for app in apps),
-                    "seconds": round(clock() - started, 1)}
-        if clock() - started > timeout:
+        missing = sorted(set(expected) - names)
+        if not pending and not missing:
+            return {"wave": wave, "applications": sorted(names), "seconds": round(now - started, 1)}
+        if now - started > timeout:
             raise ConvergenceError(f"wave {wave} did not converge in {timeout:g} s; pending: "
-                                   + "; ".join(explain(app) for app in pending))
+                                   + "; ".join([explain(app) for app in pending]
+                                               + [f"{name}: not created yet by platform-root" for name in missing]))
         sleep(interval)

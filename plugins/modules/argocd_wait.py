@@ -14,7 +14,8 @@ description:
   - Groups the Applications selected by O(selector) by their C(argocd.argoproj.io/sync-wave) annotation and waits
     for the waves in order (or only O(wave)) until every Application in it is Synced and Healthy. Each poll is one
     list request.
-  - Fails at once when an Application of the wave is Degraded, and after O(timeout) otherwise, naming each
+  - Fails at once when an Application of the wave is Degraded, after O(error_grace) when ArgoCD keeps reporting an
+    error for one, and after O(timeout) otherwise, naming each
     application that is not done with its sync and health status, its conditions, a failed sync and the resources
     that are not healthy.
   - Call it once per wave in a loop to print progress as each wave completes (see the example).
@@ -34,6 +35,20 @@ options:
     description: Wait; false only reports the waves and their state.
     type: bool
     default: true
+  applications:
+    description:
+      - The applications O(wave) must have. One that does not exist yet counts as pending (the root Application
+        creates the children when it syncs), so a wave is never done before all of its apps exist.
+    type: list
+    elements: str
+    default: []
+  error_grace:
+    description:
+      - Seconds an ArgoCD error condition (C(ComparisonError), C(InvalidSpecError), C(SyncError)) or a failed sync
+        may last before the wave fails, naming the app and ArgoCD's message - a chart version the repository
+        lacks, values the chart rejects.
+    type: int
+    default: 60
   timeout:
     description: Seconds each wave may take.
     type: int
@@ -96,6 +111,8 @@ def main():
                                                        "default": "app.kubernetes.io/part-of=aphex-platform"},
                                           "wave": {"type": "int"},
                                           "wait": {"type": "bool", "default": True},
+                                          "applications": {"type": "list", "elements": "str", "default": []},
+                                          "error_grace": {"type": "int", "default": 60},
                                           "timeout": {"type": "int", "default": 900},
                                           "interval": {"type": "float", "default": 5}},
                            supports_check_mode=True)
@@ -114,7 +131,8 @@ def main():
                        "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
                       for wave in selected]
             module.exit_json(changed=False, waves=report)
-        report = [wait_for_wave(read, wave, params["timeout"], params["interval"]) for wave in selected]
+        report = [wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
+                                error_grace=params["error_grace"]) for wave in selected]
     except ConvergenceError as error:
         module.fail_json(msg=str(error))
     except ClusterApiError as error:

@@ -7,7 +7,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
-components=(kube-apiserver kube-controller-manager kubectl)
+# kube-scheduler places the pods of the platform's charts on KWOK's nodes (tests/platform).
+components=(kube-apiserver kube-controller-manager kubectl kube-scheduler)
 
 # GOTOOLCHAIN=local: a too-new module fails clearly instead of fetching a Go.
 export CGO_ENABLED=0 GOWORK=off GOTOOLCHAIN=local GOFLAGS=-mod=mod
@@ -45,10 +46,14 @@ echo "control plane: no cached build for $key, building from Go modules (cold: t
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # Filled beside the final folder and renamed at the end, so an interrupted
-# build never looks complete.
+# build never looks complete. A cached build that lacks a component added since (kube-scheduler) is completed:
+# only the missing commands are built, the Go build cache has the rest.
 stage="$cache_root/$key/bin.partial"
 rm -rf "$stage"
-mkdir -p "$stage" "$work/k8s" "$work/etcd"
+if [[ -d "$bin" ]]; then cp -a "$bin" "$stage"; else mkdir -p "$stage"; fi
+mkdir -p "$work/k8s" "$work/etcd"
+missing=()
+for name in "${components[@]}"; do [[ -x "$stage/$name" ]] || missing+=("$name"); done
 started=$SECONDS
 
 upstream_gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" \
@@ -56,7 +61,7 @@ upstream_gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@${K8S_V
 python3 "$here/gen_gomod.py" "$upstream_gomod" "$K8S_VERSION" > "$work/k8s/go.mod"
 {
   printf '//go:build tools\n\npackage tools\n\nimport (\n'
-  for name in "${components[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$name"; done
+  for name in "${missing[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$name"; done
   printf ')\n'
 } > "$work/k8s/tools.go"
 
@@ -68,13 +73,15 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 packages=()
-for name in "${components[@]}"; do packages+=("k8s.io/kubernetes/cmd/$name"); done
-(
-  cd "$work/k8s"
-  go mod tidy >&2
-  go build -trimpath -ldflags "$ldflags" -o "$stage/" "${packages[@]}" >&2
-)
-echo "control plane: kube-* built after $((SECONDS - started)) s" >&2
+for name in "${missing[@]}"; do packages+=("k8s.io/kubernetes/cmd/$name"); done
+if ((${#packages[@]})); then
+  (
+    cd "$work/k8s"
+    go mod tidy >&2
+    go build -trimpath -ldflags "$ldflags" -o "$stage/" "${packages[@]}" >&2
+  )
+  echo "control plane: ${missing[*]} built after $((SECONDS - started)) s" >&2
+fi
 
 cat > "$work/etcd/go.mod" <<GOMOD
 module controlplane-etcd
@@ -96,14 +103,16 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GOSRC
-(
-  cd "$work/etcd"
-  go mod tidy >&2
-  go build -trimpath -ldflags "-s -w" -o "$stage/etcd" . >&2
-)
-echo "control plane: etcd built after $((SECONDS - started)) s" >&2
+if [[ ! -x "$stage/etcd" ]]; then
+  (
+    cd "$work/etcd"
+    go mod tidy >&2
+    go build -trimpath -ldflags "-s -w" -o "$stage/etcd" . >&2
+  )
+  echo "control plane: etcd built after $((SECONDS - started)) s" >&2
+fi
 
-printf '%s\n' "$((SECONDS - started))" > "$stage/build-seconds"
+[[ -s "$stage/build-seconds" ]] || printf '%s\n' "$((SECONDS - started))" > "$stage/build-seconds"
 rm -rf "$bin"
 mv "$stage" "$bin"
 echo "$bin"

@@ -45,6 +45,8 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller", "deployment-controller", "replicaset-controller",
     "statefulset-controller", "daemonset-controller", "job-controller", "cronjob-controller",
     "resourcequota-controller",
+    # PodDisruptionBudget status, which ArgoCD's health of a chart's PDB reads.
+    "disruption-controller",
 )
 # Every request once (at ResponseComplete), so tests can count writes.
 AUDIT_POLICY = """\
@@ -68,7 +70,8 @@ egressSelections:
 """
 # Files and folders `up` owns in the state directory and clears before starting.
 OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
-         "logs", "pki", "etcd-data", "internal-certs", "egress-selector.yaml", "egress-attempts.log")
+         "logs", "pki", "etcd-data", "internal-certs", "egress-selector.yaml", "egress-attempts.log",
+         "platform", "platform.json")
 BASE_COMPONENTS = {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
 
 
@@ -99,10 +102,11 @@ def has_default_route() -> bool:
     return any(line.split()[1] == "00000000" for line in lines if len(line.split()) > 1)
 
 
-def _process_is(pid: int, executable: str) -> bool:
-    """True when pid is alive and still runs executable (pids get reused)."""
+def _process_is(pid: int, executable) -> bool:
+    """True when pid is alive and still runs executable, or one of a list of them (a launcher that execs its
+    program); pids get reused."""
     try:
-        return os.readlink(f"/proc/{pid}/exe") == executable
+        return os.readlink(f"/proc/{pid}/exe") in ([executable] if isinstance(executable, str) else executable)
     except OSError:
         return False
 
@@ -260,13 +264,15 @@ class ControlPlane:
         path = self.dir / "logs" / f"{name}.log"
         return path.read_text(errors="replace")[-size:] if path.exists() else ""
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], env=None, execs=None) -> subprocess.Popen:
+        """Start a component; `execs`: the program a launcher (argv[0]) replaces itself with."""
         with open(self.dir / "logs" / f"{name}.log", "wb") as log:
             # A session of its own: it outlives `make cluster-up`, and
             # cluster-down signals its whole process group.
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=self.dir, start_new_session=True)
-        self._state["components"].append({"name": name, "pid": process.pid, "executable": argv[0]})
+                                       cwd=self.dir, start_new_session=True, env=env)
+        executable = [argv[0], execs] if execs else argv[0]
+        self._state["components"].append({"name": name, "pid": process.pid, "executable": executable})
         self._save_state()
         return process
 

@@ -80,3 +80,19 @@ def test_tekton_triggers_and_dashboard_come_from_release_manifests():
         assert release["files"] and all(
             f["url"].startswith("https://") and f"/{release['version']}/" in f["url"] and f["url"].endswith(f["name"])
             for f in release["files"])
+
+
+def test_oauth2_proxy_fronts_the_dashboard_the_release_manifest_deploys(tmp_path):
+    """The dashboard's release manifest installs into its own namespace (tekton-dashboard, by its kustomization),
+    not tekton-pipelines where the old chart was assumed to put it: oauth2-proxy's upstream must be its Service."""
+    from tests.platform.releases import build_release_manifests
+
+    folder = build_release_manifests(tmp_path)["tekton-dashboard"]
+    services = [doc for doc in yaml.safe_load_all((folder / "release.yaml").read_text())
+                if doc and doc["kind"] == "Service"]
+    upstreams = {f"http://{s['metadata']['name']}.{s['metadata']['namespace']}.svc:{p['port']}"
+                 for s in services for p in s["spec"]["ports"]}
+    auth = next(e for e in CATALOG if e["name"] == "tekton-dashboard-auth")
+    assert auth["source"]["helm"]["values"]["extraArgs"]["upstream"] in upstreams
+    dashboard = next(e for e in CATALOG if e["name"] == "tekton-dashboard")
+    assert {s["metadata"]["namespace"] for s in services} == {dashboard["namespace"]}

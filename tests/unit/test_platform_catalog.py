@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
 SETS = {name: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}] for name in (
     "gpu-runtimeclass", "cert-manager-ready", "auth-config", "auth-config-sync", "certificates", "ingress-routes", "platform-crds",
-    "platform-rbac", "pipeline-catalog")}
+    "platform-rbac", "pipeline-catalog", "tekton-triggers", "tekton-dashboard")}
 RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
 CATALOG_V1 = [doc for path in sorted((REPO / "files/pipeline-catalog/v1").glob("*.yaml"))
               for doc in yaml.safe_load_all(path.read_text())]

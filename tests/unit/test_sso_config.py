@@ -85,6 +85,8 @@ def platform(deployment_type: str) -> dict:
         else:
             manifest_sets[name] = [doc for path in sorted(Path(source).glob("*.yaml"))
                                    for doc in yaml.safe_load_all(path.read_text()) if doc]
+    # The upstream release manifests play no part in the sign-in chain.
+    manifest_sets.update({name: [] for name in defaults["platform_release_manifests"]})
     applications = platform_applications(templar.template(defaults["platform_apps_catalog"]), deployment_type,
                                          manifest_sets=manifest_sets, raw_chart=RAW)
     return {"apps": applications, "argocd": template(TEMPLATES / "argocd-config.yaml.j2"),
