@@ -352,6 +352,11 @@ class ControlPlane:
             f"--audit-policy-file={self.dir / 'audit-policy.yaml'}",
             f"--audit-log-path={self.audit_log}", "--audit-log-format=json", "--audit-log-mode=blocking",
             f"--egress-selector-config-file={self.dir / 'egress-selector.yaml'}",
+            # The watch cache keeps one cache per served version of a custom resource, filled by converting every
+            # stored object: for a CRD with a conversion webhook (Tekton's) that is a call to the webhook whether
+            # or not any client asks for the other version. Without it, only a request for another version would
+            # convert, and none of the platform's clients makes one.
+            "--watch-cache=false",
         ]
         if not has_default_route():
             # The advertise address only lands in the `kubernetes` Endpoints;

@@ -15,12 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import platform_applications
+
+from tests.platform.catalog import rendered_platform
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "roles/platform/templates"
 DOMAIN = "sso.example"
 RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
 TYPES = ("kind", "k3s")
@@ -67,29 +65,9 @@ BlueprintLoader.add_multi_constructor("!", _tag)
 @functools.cache
 def platform(deployment_type: str) -> dict:
     """What the role deploys for the deployment type: the child Applications, and ArgoCD's configuration."""
-    loader = DataLoader()
-    defaults = loader.load_from_file(str(REPO / "roles/platform/defaults/main.yml"), trusted_as_template=True)
-    role_vars = loader.load_from_file(str(REPO / "roles/platform/vars/main.yml"), trusted_as_template=True)
-    templar = Templar(loader=loader, variables={
-        **defaults, **role_vars, "role_path": str(REPO / "roles/platform"), "aphex_domain": DOMAIN,
-        "aphex_deployment_type": deployment_type, "aphex_kubeconfig": "/dev/null"})
-
-    def template(path: Path) -> list:
-        text = templar.template(trust_as_template("{{ lookup('ansible.builtin.template', '%s') }}" % path))
-        return [doc for doc in yaml.safe_load_all(text) if doc]
-
-    manifest_sets = {}
-    for name, source in templar.template(role_vars["platform_manifest_sources"]).items():
-        if source.endswith(".j2"):
-            manifest_sets[name] = template(TEMPLATES / source)
-        else:
-            manifest_sets[name] = [doc for path in sorted(Path(source).glob("*.yaml"))
-                                   for doc in yaml.safe_load_all(path.read_text()) if doc]
-    # The upstream release manifests play no part in the sign-in chain.
-    manifest_sets.update({name: [] for name in defaults["platform_release_manifests"]})
-    applications = platform_applications(templar.template(defaults["platform_apps_catalog"]), deployment_type,
-                                         manifest_sets=manifest_sets, raw_chart=RAW)
-    return {"apps": applications, "argocd": template(TEMPLATES / "argocd-config.yaml.j2"),
+    rendered = rendered_platform(deployment_type, DOMAIN, raw_chart=RAW)
+    templar, defaults, role_vars = rendered["templar"], rendered["defaults"], rendered["role_vars"]
+    return {"apps": rendered["applications"], "argocd": rendered["argocd"],
             "vars": templar.template({key: role_vars[key] for key in ("platform_generated_secrets",)}),
             "admin_groups": templar.template(defaults["platform_argocd_admin_groups"])}
 
