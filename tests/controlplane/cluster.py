@@ -185,9 +185,21 @@ class ControlPlane:
 
     def down(self) -> list[str]:
         """Stop every recorded component that still runs; return their names."""
+        stopped = self.stop()
+        if self.state_file.exists():
+            self.state_file.unlink()
+        return stopped
+
+    def stop(self, names=None) -> list[str]:
+        """Stop the recorded components (those named, or all) that still run, newest first, and forget them;
+        return their names."""
         stopped = []
         state = self.recorded_state()
+        kept = []
         for component in reversed(state["components"]):
+            if names is not None and component["name"] not in names:
+                kept.append(component)
+                continue
             pid, executable = component["pid"], component["executable"]
             if not _process_is(pid, executable):
                 continue
@@ -196,8 +208,10 @@ class ControlPlane:
                 os.killpg(pid, signal.SIGKILL)
                 self._wait_exit(pid, executable, 10)
             stopped.append(component["name"])
-        if self.state_file.exists():
-            self.state_file.unlink()
+        if names is not None and self.state_file.exists():
+            state["components"] = list(reversed(kept))
+            self._state = state
+            self._save_state()
         return stopped
 
     @staticmethod
@@ -271,7 +285,8 @@ class ControlPlane:
             # cluster-down signals its whole process group.
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        cwd=self.dir, start_new_session=True, env=env)
-        executable = [argv[0], execs] if execs else argv[0]
+        # What /proc/<pid>/exe will say: the file behind any symlink (redis-server is one).
+        executable = [os.path.realpath(argv[0]), os.path.realpath(execs)] if execs else os.path.realpath(argv[0])
         self._state["components"].append({"name": name, "pid": process.pid, "executable": executable})
         self._save_state()
         return process

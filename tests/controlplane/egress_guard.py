@@ -43,7 +43,7 @@ def serve(socket_path: str, log_path: str) -> None:
                 pass
 
     while True:
-        connection, _ = server.accept()
+        connection = server.accept()[0]
         threading.Thread(target=refuse, args=(connection,), daemon=True).start()
 
 

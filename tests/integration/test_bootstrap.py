@@ -18,6 +18,7 @@ from tests.ansible_runner import run_playbook
 from tests.controlplane.audit import AuditEvent, AuditLog
 from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
 from tests.k8s_helpers import ARGOCD_VERSION, REPO, apply_files, argocd_manifest, get
+from tests.platform.releases import build_release_manifests
 
 HOST = "test-cluster"
 CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
@@ -35,6 +36,11 @@ K3S_APPS = {"traefik": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-d
 def write_inventory(directory: Path, kubeconfig: Path, **variables) -> Path:
     manifest = argocd_manifest()
     (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    # The Tekton release manifests from their upstream sources, where an air-gapped install keeps them: nothing
+    # is downloaded.
+    releases = directory / "releases"
+    if not releases.exists():
+        build_release_manifests(releases)
     (directory / "hosts.yml").write_text(yaml.safe_dump({"aphex_cluster": {"hosts": {HOST: {
         "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         "aphex_kubeconfig": str(kubeconfig)}}}}))
@@ -42,6 +48,7 @@ def write_inventory(directory: Path, kubeconfig: Path, **variables) -> Path:
                 "platform_wait": False, "platform_argocd_wait": False,
                 "platform_argocd_manifest_src": str(manifest),
                 "platform_argocd_manifest_checksum": Path(f"{manifest}.sha256").read_text().strip(),
+                "aphex_release_manifests_dir": str(releases),
                 "aphex_cloudflare_api_token": CLOUDFLARE_TOKEN,
                 "aphex_organizations": [], "aphex_pipelines": [], **variables}
     (directory / "group_vars" / "aphex_cluster.yml").write_text(yaml.safe_dump(settings, sort_keys=False))

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import yaml
 
-from tests.platform.charts import REPO  # noqa: F401  (the repository root, for callers)
-
 KUBE_VERSION = "v1.37.2"
 # The kube-apiserver would call these (webhooks, aggregated APIs): they are validated by a server-side dry run,
 # never created, so nothing it dials can exist (and the egress guard refuses it anyway).

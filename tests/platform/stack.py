@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.controlplane.cluster import ControlPlane, ControlPlaneError, binaries, free_port
+from tests.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
 from tests.platform.charts import REPO, SHARED_CHARTS
 from tests.platform.releases import build_release_manifests
 
@@ -109,19 +109,29 @@ class PlatformStack:
         kwok = go_tool(*KWOK)
         argocd = argocd_binary()
         kwok_source = module_dir(f"sigs.k8s.io/kwok@{KWOK[2]}") / "kustomize" / "stage"
-        plane = self.plane
-        plane._state = plane.recorded_state()  # pylint: disable=protected-access
+        self.down()  # leftovers of a stack that did not finish starting
+        self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access
         self.dir.mkdir(parents=True, exist_ok=True)
-        mirror = build_mirror(self.dir / "mirror", helm)
-        info = {"chart_mirror": self._start_mirror(mirror) + "/charts", "releases_dir": str(mirror / "releases"),
-                "argocd_namespace": ARGOCD_NAMESPACE}
-        self._start_scheduler()
-        self._start_kwok(kwok, kwok_source)
-        redis = self._start_redis()
-        repo_server = self._start_repo_server(argocd, helm, redis)
-        self._start_application_controller(argocd, redis, repo_server)
+        try:
+            mirror = build_mirror(self.dir / "mirror", helm)
+            info = {"chart_mirror": self._start_mirror(mirror) + "/charts", "releases_dir": str(mirror / "releases"),
+                    "argocd_namespace": ARGOCD_NAMESPACE}
+            self._start_scheduler()
+            self._start_kwok(kwok, kwok_source)
+            redis = self._start_redis()
+            repo_server = self._start_repo_server(argocd, helm, redis)
+            self._start_application_controller(argocd, redis, repo_server)
+        except BaseException:
+            self.down()
+            raise
         self.state_file.write_text(json.dumps(info, indent=2))
         return info
+
+    def down(self) -> list:
+        """Stop the stack's processes, leaving the control plane up."""
+        if self.state_file.exists():
+            self.state_file.unlink()
+        return self.plane.stop(PLATFORM_COMPONENTS)
 
     # ------------------------------------------------------------ components
     def _kubeconfig(self, user: str, groups=()) -> Path:
@@ -213,7 +223,13 @@ class PlatformStack:
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
         path = os.pathsep.join(p for p in (str(helm.parent) if helm else "", "/usr/bin", "/bin") if p)
+        config = home / "app-config"  # what the container image keeps in /app/config
+        for folder in ("tls", "ssh", "gpg", "plugin"):
+            (config / folder).mkdir(parents=True, exist_ok=True)
         return {"PATH": path, "HOME": str(home), "ARGOCD_BINARY_NAME": program, "TMPDIR": str(self.dir),
+                "ARGOCD_GPG_ENABLED": "false", "ARGOCD_TLS_DATA_PATH": str(config / "tls"),
+                "ARGOCD_SSH_DATA_PATH": str(config / "ssh"), "ARGOCD_GNUPGHOME": str(config / "gpg"),
+                "ARGOCD_PLUGINSOCKFILEPATH": str(config / "plugin"), "ARGOCD_APP_CONFIG_PATH": str(config),
                 "HELM_CACHE_HOME": str(home / "helm-cache"), "HELM_CONFIG_HOME": str(home / "helm-config"),
                 "HELM_DATA_HOME": str(home / "helm-data")}
 
@@ -235,6 +251,10 @@ class PlatformStack:
                 "--redis", f"127.0.0.1:{redis}", "--repo-server", f"127.0.0.1:{repo_server}",
                 "--metrics-port", str(free_port()), "--application-namespaces", "*",
                 "--status-processors", "10", "--operation-processors", "10",
+                # ArgoCD refreshes an app on its resources' events, but CRDs carry no tracking label: a CRD that
+                # becomes Established is seen at the next periodic refresh (2 min and up to 1 min of jitter by
+                # default), and every wave that installs CRDs would wait that long.
+                "--app-resync", "10", "--app-resync-jitter", "2",
                 "--loglevel", "info", "--logformat", "text"]
         # ArgoCD is the bootstrap's to install: the controller starts once its CRDs and argocd-cm exist.
         launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "await_argocd.py"),

@@ -20,8 +20,10 @@ work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 started=$SECONDS
 module_dir() {  # the verified, extracted module (go mod download checks it against the checksum database)
-  (cd "$work" && GOFLAGS=-mod=mod GOTOOLCHAIN="$toolchain" go mod download -json "$1" || true) \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin).get("Dir", ""))'
+  local listing
+  # go mod download exits 1 when it reports an error in its JSON; the JSON still says where the module is.
+  listing="$(cd "$work" && GOFLAGS=-mod=mod GOTOOLCHAIN="$toolchain" go mod download -json "$1")" || true
+  python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("Dir", ""))' "$listing"
 }
 src="$(module_dir "github.com/argoproj/argo-cd/v3@$version")"
 engine="$(module_dir "github.com/argoproj/argo-cd/gitops-engine/v3@$version")"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the build scripts: one build per cache key at a time.
 # must_build NAME CACHE_DIR CHECK...: returns 0 when the caller must build (holding the lock on fd 9), 1 when
 # CHECK says the cache is complete, before or after waiting for another run that was building the same key.

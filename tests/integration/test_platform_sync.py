@@ -1,0 +1,107 @@
+"""Issue 10 items 4-6: a real ArgoCD (v3.6.1, built from its Go module) syncs the k3s catalog from the chart mirror
+on loopback onto KWOK nodes, and bootstrap.yml waits wave by wave until every app is Synced and Healthy; a re-run
+writes nothing; the waves really gate (ArgoCD's own timestamps); a child pinned to a version the mirror lacks fails
+its wave naming the app and ArgoCD's message; and the kube-apiserver never tried to reach the cluster network.
+The kind catalog is `make demo`'s."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from kubernetes import config
+
+from tests.controlplane.audit import AuditLog
+from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
+from tests.integration.test_bootstrap import bootstrap, write_inventory
+from tests.k8s_helpers import REPO, wait_for
+from tests.platform.stack import PlatformStack
+
+# The test-mode ArgoCD settings the demo uses (exclusions, health stand-ins), from their one home.
+TEST_MODE = yaml.safe_load((REPO / "inventories/demo/group_vars/aphex_cluster.yml").read_text())["aphex_argocd_settings"]
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    work = tmp_path_factory.mktemp("platform-sync")
+    plane = ControlPlane(work / "controlplane", binaries())
+    plane.up()
+    try:
+        info = PlatformStack(plane).up()
+        inventory = write_inventory(
+            work / "inventory", plane.admin_kubeconfig, aphex_deployment_type="k3s", platform_wait=True,
+            platform_argocd_wait=True, platform_wait_timeout=300, platform_wait_error_grace=20,
+            aphex_chart_mirror=info["chart_mirror"], aphex_argocd_settings=TEST_MODE)
+        first = bootstrap(inventory)
+        yield {"plane": plane, "inventory": inventory, "first": first, "info": info,
+               "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
+    finally:
+        plane.down()
+
+
+def applications(api) -> dict:
+    from kubernetes import dynamic
+
+    resource = dynamic.DynamicClient(api).resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
+    return {item["metadata"]["name"]: item for item in resource.get(namespace="argocd").to_dict()["items"]}
+
+
+def test_the_k3s_catalog_converges_wave_by_wave(synced):
+    run = synced["first"]
+    assert run.returncode == 0, run.output[-4000:]
+    apps = applications(synced["api"])
+    children = {name: app for name, app in apps.items() if name != "platform-root"}
+    assert {"traefik", "gpu-operator", "external-dns", "tekton-triggers", "tekton-dashboard"} <= set(children)
+    assert {name: (app["status"]["sync"]["status"], app["status"]["health"]["status"])
+            for name, app in children.items()} == {name: ("Synced", "Healthy") for name in children}
+
+    # platform-root finishes its own sync operation after the last wave it waited for.
+    def root_state():
+        status = applications(synced["api"])["platform-root"]["status"]
+        return (status["sync"]["status"], status["health"]["status"])
+
+    wait_for(lambda: root_state() == ("Synced", "Healthy"), timeout=120)
+    assert root_state() == ("Synced", "Healthy")
+    # Progress per wave: one task per wave, in order.
+    waves = sorted({int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for app in children.values()})
+    assert [line.split(" - ")[0] for line in run.output.splitlines() if "TASK [aphex.platform.platform : Wave " in line] \
+        == [f"TASK [aphex.platform.platform : Wave {wave}" for wave in waves]
+
+
+def test_no_child_of_a_wave_started_before_the_previous_wave_was_healthy(synced):
+    """From ArgoCD's own timestamps: platform-root creates the children of wave N+1 (and they start syncing) only
+    after every child of wave N turned Healthy. Before the Application health check counted a child that is not yet
+    Synced (health Missing) as Progressing, later waves were created within seconds of the first."""
+    children = {name: app for name, app in applications(synced["api"]).items() if name != "platform-root"}
+    by_wave = {}
+    for app in children.values():
+        by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(app)
+    ordered = sorted(by_wave)
+    for earlier, later in zip(ordered, ordered[1:]):
+        healthy_at = max(app["status"]["health"]["lastTransitionTime"] for app in by_wave[earlier])
+        for app in by_wave[later]:
+            assert app["metadata"]["creationTimestamp"] >= healthy_at, (app["metadata"]["name"], earlier)
+            assert app["status"]["operationState"]["startedAt"] >= healthy_at, (app["metadata"]["name"], earlier)
+
+
+def test_a_rerun_writes_nothing(synced):
+    audit = AuditLog(synced["plane"].audit_log)
+    mark = audit.mark()
+    run = bootstrap(synced["inventory"])
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.changed == 0
+    assert audit.writes(since=mark, user=ADMIN_USER) == []
+
+
+def test_nothing_tried_to_leave_loopback(synced):
+    assert synced["plane"].egress_attempts() == []
+
+
+def test_a_version_the_mirror_lacks_fails_its_wave_naming_the_app_and_argocds_message(synced):
+    overrides = write_inventory(synced["inventory"].parent / "broken", synced["plane"].admin_kubeconfig,
+                                aphex_deployment_type="k3s", platform_wait=True, platform_argocd_wait=True,
+                                platform_wait_timeout=300, platform_wait_error_grace=20,
+                                aphex_chart_mirror=synced["info"]["chart_mirror"], aphex_argocd_settings=TEST_MODE,
+                                aphex_apps_overrides={"external-dns": {"version": "1.99.0"}})
+    run = bootstrap(overrides, "--tags", "apps,wait")
+    assert run.returncode != 0
+    [failure] = [line for line in run.output.splitlines() if "wave 5 failed" in line][:1]
+    assert "external-dns" in failure and "1.99.0" in failure, failure
