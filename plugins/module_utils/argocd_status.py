@@ -80,8 +80,24 @@ def errors_of(app: dict) -> list:
     return messages
 
 
+def stale(app: dict, revisions: dict) -> str:
+    """Why the app's status does not yet describe the revision the bootstrap rendered for it ('' when it does):
+    right after platform-root changes, a child still shows the state of its previous version."""
+    expected = (revisions or {}).get(app["metadata"]["name"])
+    if expected is None:
+        return ""
+    specified = ((app.get("spec") or {}).get("source") or {}).get("targetRevision")
+    compared = ((((app.get("status") or {}).get("sync") or {}).get("comparedTo") or {}).get("source") or {}).get(
+        "targetRevision")
+    if specified != expected:
+        return f"platform-root has not set revision {expected} yet (it is {specified})"
+    if compared != expected:
+        return f"ArgoCD has not compared revision {expected} yet"
+    return ""
+
+
 def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.monotonic, sleep=time.sleep,
-                  expected=(), error_grace: float = 60) -> dict:
+                  expected=(), error_grace: float = 60, revisions=None) -> dict:
     """Poll `read()` (one LIST) until every application of the wave is Synced and Healthy. `expected`: names the
     wave must have (the root Application may not have created them yet). Fails at once on a Degraded app, and
     on an ArgoCD error condition that lasts `error_grace` seconds, naming the app and ArgoCD's message."""
@@ -94,18 +110,20 @@ def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.m
         if degraded:
             raise ConvergenceError("; ".join(f"Degraded: {explain(app)}" for app in degraded))
         now = clock()
-        erring = {app["metadata"]["name"]: (app, errors_of(app)) for app in apps if errors_of(app)}
+        erring = {app["metadata"]["name"]: (app, errors_of(app)) for app in apps
+                  if errors_of(app) and not stale(app, revisions).startswith("platform-root")}
         erring_since = {name: erring_since.get(name, now) for name in erring}
         failed = [name for name, since in erring_since.items() if now - since >= error_grace]
         if failed:
             raise ConvergenceError(f"wave {wave} failed: " + "; ".join(
                 f"{name}: " + "; ".join(erring[name][1]) for name in sorted(failed)))
-        pending = [app for app in apps if not done(app)]
+        pending = [app for app in apps if not done(app) or stale(app, revisions)]
         missing = sorted(set(expected) - names)
         if not pending and not missing:
             return {"wave": wave, "applications": sorted(names), "seconds": round(now - started, 1)}
         if now - started > timeout:
             raise ConvergenceError(f"wave {wave} did not converge in {timeout:g} s; pending: "
-                                   + "; ".join([explain(app) for app in pending]
+                                   + "; ".join([explain(app) + (f"; {stale(app, revisions)}" if stale(app, revisions)
+                                                                else "") for app in pending]
                                                + [f"{name}: not created yet by platform-root" for name in missing]))
         sleep(interval)

@@ -197,8 +197,11 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
 
 
 def platform_waves(applications: dict) -> list:
-    """The children grouped by wave, in order: [{wave, applications}]."""
+    """The children grouped by wave, in order: [{wave, applications, revisions}] - revisions: each app's chart
+    version or Git revision, so a wait can tell an app ArgoCD has not yet updated from one that is done."""
     grouped = {}
     for name, application in applications.items():
         grouped.setdefault(int(application["additionalAnnotations"][SYNC_WAVE]), []).append(name)
-    return [{"wave": wave, "applications": sorted(names)} for wave, names in sorted(grouped.items())]
+    return [{"wave": wave, "applications": sorted(names),
+             "revisions": {name: applications[name]["source"]["targetRevision"] for name in sorted(names)}}
+            for wave, names in sorted(grouped.items())]

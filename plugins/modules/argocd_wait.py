@@ -42,6 +42,13 @@ options:
     type: list
     elements: str
     default: []
+  revisions:
+    description:
+      - App name to the chart version (or Git revision) the apps stage rendered for it (C(waves[].revisions) of
+        M(aphex.platform.platform_apps)). An app whose spec or last comparison is for another revision is pending;
+        right after a change, ArgoCD still reports the state of the previous version.
+    type: dict
+    default: {}
   error_grace:
     description:
       - Seconds an ArgoCD error condition (C(ComparisonError), C(InvalidSpecError), C(SyncError)) or a failed sync
@@ -113,6 +120,7 @@ def main():
                                           "wait": {"type": "bool", "default": True},
                                           "applications": {"type": "list", "elements": "str", "default": []},
                                           "error_grace": {"type": "int", "default": 60},
+                                          "revisions": {"type": "dict", "default": {}},
                                           "timeout": {"type": "int", "default": 900},
                                           "interval": {"type": "float", "default": 5}},
                            supports_check_mode=True)
@@ -132,7 +140,8 @@ def main():
                       for wave in selected]
             module.exit_json(changed=False, waves=report)
         report = [wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
-                                error_grace=params["error_grace"]) for wave in selected]
+                                error_grace=params["error_grace"], revisions=params["revisions"])
+                  for wave in selected]
     except ConvergenceError as error:
         module.fail_json(msg=str(error))
     except ClusterApiError as error:

@@ -100,7 +100,7 @@ waves:
   returned: success
   type: list
   elements: dict
-  sample: [{wave: 0, applications: [traefik]}, {wave: 1, applications: [tekton-pipelines]}]
+  sample: [{wave: 0, applications: [traefik], revisions: {traefik: 37.4.0}}, {wave: 1, applications: [tekton-pipelines], revisions: {tekton-pipelines: 1.6.0}}]
 objects:
   description: The root Application's action (created, updated) when it changed.
   returned: success

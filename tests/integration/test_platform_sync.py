@@ -62,8 +62,8 @@ def test_the_k3s_catalog_converges_wave_by_wave(synced):
     assert root_state() == ("Synced", "Healthy")
     # Progress per wave: one task per wave, in order.
     waves = sorted({int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for app in children.values()})
-    assert [line.split(" - ")[0] for line in run.output.splitlines() if "TASK [aphex.platform.platform : Wave " in line] \
-        == [f"TASK [aphex.platform.platform : Wave {wave}" for wave in waves]
+    names = [task["task"]["name"].split(" : ")[-1] for play in run.document["plays"] for task in play["tasks"]]
+    assert [name.split(" - ")[0] for name in names if name.startswith("Wave ")] == [f"Wave {wave}" for wave in waves]
 
 
 def test_no_child_of_a_wave_started_before_the_previous_wave_was_healthy(synced):
@@ -103,5 +103,7 @@ def test_a_version_the_mirror_lacks_fails_its_wave_naming_the_app_and_argocds_me
                                 aphex_apps_overrides={"external-dns": {"version": "1.99.0"}})
     run = bootstrap(overrides, "--tags", "apps,wait")
     assert run.returncode != 0
-    [failure] = [line for line in run.output.splitlines() if "wave 5 failed" in line][:1]
-    assert "external-dns" in failure and "1.99.0" in failure, failure
+    [result] = run.task_results("Wave 5 - external-dns, platform-crds, platform-rbac", "test-cluster")
+    assert result.get("failed"), result
+    assert result["msg"].startswith("wave 5 failed: external-dns: ComparisonError"), result["msg"]
+    assert "1.99.0" in result["msg"], result["msg"]

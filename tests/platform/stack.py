@@ -187,8 +187,10 @@ class PlatformStack:
         config = self.dir / "kwok.yaml"
         config.write_text(yaml.safe_dump_all(documents))
         self._kubectl("apply", "--server-side", "-f", str(stages / KWOK_STORAGE_CLASS))
+        # An identity of its own, so the audit log tells KWOK's node and pod updates from the tests' writes.
+        kubeconfig = self._kubeconfig("kwok-controller", groups=("system:masters",))
         process = self.plane._spawn("kwok", [  # pylint: disable=protected-access
-            str(kwok), f"--kubeconfig={self.plane.admin_kubeconfig}", f"--config={config}"])
+            str(kwok), f"--kubeconfig={kubeconfig}", f"--config={config}"])
         for name in NODES:
             self._kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps({
                 "apiVersion": "v1", "kind": "Node",

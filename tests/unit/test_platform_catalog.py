@@ -113,7 +113,8 @@ def test_root_application_and_waves():
     assert root["spec"]["source"]["helm"]["valuesObject"]["applications"] == children
     waves = platform_waves(children)
     assert [w["wave"] for w in waves] == sorted({w["wave"] for w in waves})
-    assert {"wave": 16, "applications": ["auth", "auth-config"]} in waves
+    assert {"wave": 16, "applications": ["auth", "auth-config"], "revisions": {"auth": "2025.10.2", "auth-config": "2.0.2"}} \
+        in waves
 
 
 @pytest.mark.parametrize("spec, message", [
