@@ -126,7 +126,9 @@ def test_argocd_configuration(bootstrapped):
     assert oidc == {"name": "Dex", "issuer": "https://dex.platform.test", "clientID": "argocd",
                     "clientSecret": "$oidc.dex.clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"],
                     "rootCA": "$argocd-platform-ca:ca.crt"}
-    assert "obj.status.health.status" in cm["resource.customizations.health.argoproj.io_Application"]
+    # issue 10: a child is Progressing until it is Synced with a known health (Missing passed the wave gate)
+    health = cm["resource.customizations.health.argoproj.io_Application"]
+    assert 'sync ~= "Synced"' in health and 'health == "Missing"' in health
     rbac = get(api, "v1", "ConfigMap", "argocd-rbac-cm", "argocd")["data"]
     assert rbac["policy.default"] == "role:readonly"
     assert rbac["policy.csv"].splitlines() == ["g, platform-admins, role:admin", "g, platform-engineering, role:readonly"]
