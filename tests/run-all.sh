@@ -34,7 +34,7 @@ from pathlib import Path
 
 results = Path(sys.argv[1])
 names, outcomes = sys.argv[2:7], dict(zip(sys.argv[2:7], sys.argv[7:12]))
-rows, total_passed, total_failed, total_skipped = [], 0, 0, 0
+rows, failures, total_passed, total_failed, total_skipped = [], [], 0, 0, 0
 for name in names:
     junit = results / f"{name}.xml"
     counts = results / f"{name}.counts"
@@ -54,8 +54,17 @@ for name in names:
         failed = 1  # the stage itself broke (collection error, crash)
     total_passed, total_failed, total_skipped = total_passed + passed, total_failed + failed, total_skipped + skipped
     rows.append(f"  {name:<12} {outcomes[name]:<7} {passed:>4} passed {failed:>3} failed {skipped:>3} skipped ({unit})")
+    if junit.exists():  # name what failed here: CI shows only the end of the log
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if problem is not None:
+                message = (problem.get("message") or problem.text or "").strip().splitlines() or [""]
+                failures.append(f"  {case.get('classname')}::{case.get('name')}: {message[0][:300]}")
 print("\nmake test summary")
 print("\n".join(rows))
+if failures:
+    print("failed:")
+    print("\n".join(failures))
 print(f"total: {total_passed} passed, {total_failed} failed, {total_skipped} skipped")
 PY
 for name in lint sanity unit integration molecule; do
