@@ -35,6 +35,17 @@ class PlaybookRun:
         return sum(host.get("changed", 0) for host in self.stats.values())
 
     @property
+    def changed_tasks(self) -> list[str]:
+        """host: task of every changed result, for assertion messages."""
+        return [f"{host}: {task['task']['name']}" for play in self.document.get("plays", []) for task in play["tasks"]
+                for host, result in task["hosts"].items() if result.get("changed")]
+
+    @property
+    def changed_results(self) -> list[dict]:
+        return [result for play in self.document.get("plays", []) for task in play["tasks"]
+                for result in task["hosts"].values() if result.get("changed")]
+
+    @property
     def failed(self) -> int:
         return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.stats.values())
 

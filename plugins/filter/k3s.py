@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
+
+import yaml
 
 GPU_LABEL_PREFIX = "aphex.io/gpu"
 _LABEL_VALUE_INVALID = re.compile(r"[^A-Za-z0-9._-]+")
@@ -33,29 +36,38 @@ def node_labels(settings: dict) -> dict:
 
 
 def k3s_config(settings: dict) -> dict:
-    """config.yaml for one node. The token stays in its own file (token-file) so this file is never secret."""
+    """config.yaml for one node. The token stays in its own file (token-file) so this file is never secret.
+
+    Labels are not part of it: K3s reads node-label only when a node registers, and a changed file restarts K3s,
+    so every label goes through the API (k3s_node_labels) and a label change never restarts a node."""
     role = settings["role"]
     if role not in ("server", "agent"):
         raise ValueError(f"k3s node role must be server or agent, not {role!r}")
-    config = {"token-file": settings["token_file"], "node-name": settings["node_name"]}
+    config = {"token-file": settings["token_file"], "node-name": settings["node_name"],
+              "data-dir": settings["data_dir"]}
+    join = settings.get("join") or {}
     if role == "server":
         config["write-kubeconfig-mode"] = "0600"
-        if settings.get("primary"):
+        if join.get("cluster_init"):
             config["cluster-init"] = True
         else:
-            config["server"] = settings["server_url"]
-        if settings.get("tls_san"):
-            config["tls-san"] = list(settings["tls_san"])
+            config["server"] = join.get("server_url") or settings["server_url"]
+        # K3s refuses a client that reaches it by a name missing from its certificate: the API endpoint (a VIP or
+        # a load balancer in front of the servers) is always one of them.
+        sans = list(settings.get("tls_san") or [])
+        if settings.get("api_endpoint") and settings["api_endpoint"] not in sans:
+            sans.append(settings["api_endpoint"])
+        if sans:
+            config["tls-san"] = sans
         if settings.get("disable"):
             config["disable"] = list(settings["disable"])
     else:
         config["server"] = settings["server_url"]
-    labels = node_labels(settings)
-    if labels:
-        config["node-label"] = [f"{key}={value}" for key, value in sorted(labels.items())]
     if settings.get("node_taints"):
         config["node-taint"] = list(settings["node_taints"])
-    if settings.get("gpu") and settings.get("gpu_default_runtime"):
+    # containerd refuses a default runtime it has no entry for, and K3s adds the nvidia entry only when it finds
+    # the toolkit's runtime on the host: asking for it earlier would keep the node from starting.
+    if settings.get("gpu") and settings.get("gpu_default_runtime") and settings.get("nvidia_runtime_installed"):
         config["default-runtime"] = "nvidia"
     config.update(settings.get("extra") or {})
     return config
@@ -66,6 +78,109 @@ def k3s_node_labels(settings: dict) -> list:
     return [f"{key}={value}" for key, value in sorted(node_labels(settings).items())]
 
 
+def _token_matches(kept: str, given: str) -> bool:
+    # K3s keeps the full token (K10<CA hash>::server:<secret>); an inventory may hold the full form or the secret.
+    return given == kept or kept.endswith("::server:" + given)
+
+
+def _content(result: dict) -> str:
+    if result.get("unreachable") or result.get("failed") or "content" not in result:
+        return ""
+    return base64.b64decode(result["content"]).decode("utf-8", "replace").strip()
+
+
+def k3s_server_survey(hosts: list, addresses: list, kept: list, written: list, stores: list, configs: list) -> list:
+    """One entry per server for k3s_join_plan, from the role's probes (slurp and stat results, in host order)."""
+    survey = []
+    for host, address, kept_token, role_token, store, config in zip(hosts, addresses, kept, written, stores, configs):
+        if any(result.get("unreachable") for result in (kept_token, role_token, store, config)):
+            survey.append({"host": host, "address": address or host, "reachable": False})
+            continue
+        try:
+            current = yaml.safe_load(_content(config)) or {}
+        except yaml.YAMLError:
+            current = {}
+        join = "cluster-init" if isinstance(current, dict) and current.get("cluster-init") else (
+            "server" if isinstance(current, dict) and current.get("server") else "")
+        survey.append({"host": host, "address": address or host, "reachable": True, "token": _content(kept_token),
+                       "role_token": _content(role_token),
+                       "initialised": bool(store.get("stat", {}).get("exists")), "config_join": join})
+    return survey
+
+
+def _join_plan(servers: list, this_host: str, api_endpoint: str, api_port: int, inventory_token: str = "") -> dict:
+    """How one node joins, decided from what every server of the group holds already.
+
+    `servers`: one entry per server, in inventory order: host, address, token (K3s's own server/token, or ""),
+    role_token (the token file this role wrote, or ""), initialised (K3s data with a datastore), and config_join
+    ("cluster-init", "server" or "" from the node's current config.yaml).
+
+    Returns cluster_init (only when no server of the group holds a cluster yet, on the first one), server_url,
+    token and reason. A token is never generated here: "" means the caller generates one."""
+    if not servers:
+        raise ValueError("the server group is empty")
+    holders = [server for server in servers if server.get("initialised")]
+    unknown = [server["host"] for server in servers if server.get("reachable") is False]
+    this = next((server for server in servers if server["host"] == this_host), None)
+
+    kept = [(server["host"], server["token"]) for server in servers if server.get("token")]
+    written = [(server["host"], server["role_token"]) for server in servers if server.get("role_token")]
+    if kept:
+        token, source = kept[0][1], f"K3s's own token on {kept[0][0]}"
+        if any(not _token_matches(token, other) for _host, other in kept[1:]):
+            raise ValueError("the servers hold different K3s tokens (" + ", ".join(pair[0] for pair in kept)
+                             + "): they belong to different clusters")
+    elif written:
+        token, source = written[0][1], f"the token file on {written[0][0]}"
+    else:
+        token, source = "", "no server holds a token yet"
+    if inventory_token:
+        if token and not _token_matches(token, inventory_token) and not _token_matches(inventory_token, token):
+            raise ValueError(f"k3s_token differs from {source}: rotate it on the cluster first (k3s token rotate) "
+                             "or remove k3s_token from the inventory; neither value is shown")
+        if not token:
+            token, source = inventory_token, "k3s_token from the inventory"
+
+    url = f"https://{api_endpoint}:{api_port}"
+    others = [server for server in holders if server["host"] != this_host]
+    if this is not None and this.get("initialised"):
+        # A server that holds data keeps how it was started (rewriting it would restart K3s for nothing); one
+        # adopted from K3s's install script has no config.yaml, and is the cluster's origin when it is alone.
+        initialises = this["config_join"] == "cluster-init" if this.get("config_join") else not others
+        how = f"its {this['config_join']} setting is kept" if this.get("config_join") else (
+            "it is the only one, so it keeps the cluster it holds" if initialises else "it stays joined")
+        return {"cluster_init": initialises, "server_url": "" if initialises else url, "token": token,
+                "token_source": source, "reason": f"{this_host} already holds cluster data; {how}"}
+    if not holders:
+        if unknown:
+            # Initialising while a server that may hold the cluster is out of reach would split the cluster in two.
+            raise ValueError("cannot tell whether " + ", ".join(unknown) + " already hold the cluster (unreachable);"
+                             " bring them back or remove them from the server group")
+        first = servers[0]["host"]
+        if this_host == first:
+            return {"cluster_init": True, "server_url": "", "token": token, "token_source": source,
+                    "reason": f"no server holds a cluster yet: {first} initialises it"}
+        return {"cluster_init": False, "server_url": url, "token": token, "token_source": source,
+                "reason": f"joins the cluster {first} initialises"}
+    # Some server holds the cluster: never initialise a second one (a rebuilt first server joins too). Join through
+    # the API endpoint unless it is this very host, which has no cluster to answer with yet.
+    if this is not None and api_endpoint in (this_host, this.get("address")) and others:
+        url = f"https://{others[0].get('address') or others[0]['host']}:{api_port}"
+    return {"cluster_init": False, "server_url": url, "token": token, "token_source": source,
+            "reason": f"joins the cluster {holders[0]['host']} holds"}
+
+
+def k3s_join_plan(servers: list, this_host: str, api_endpoint: str, api_port: int, inventory_token: str = "") -> dict:
+    """_join_plan, with a refusal returned as `error` instead of raised: the task that computes the plan hides its
+    output (it holds the token), so the reason is reported by the next task."""
+    try:
+        return {**_join_plan(servers, this_host, api_endpoint, api_port, inventory_token), "error": ""}
+    except ValueError as error:
+        return {"error": str(error), "token": "", "cluster_init": False, "server_url": "", "reason": "",
+                "token_source": ""}
+
+
 class FilterModule:
     def filters(self):
-        return {"k3s_config": k3s_config, "k3s_node_labels": k3s_node_labels}
+        return {"k3s_config": k3s_config, "k3s_node_labels": k3s_node_labels, "k3s_join_plan": k3s_join_plan,
+                "k3s_server_survey": k3s_server_survey}

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Detect NVIDIA GPUs and the software around them from what a host shows.
 
-Every source is optional: a host may lack lspci, nvidia-smi, the kernel module
-or dpkg. Parsers are pure functions over command output, so they are tested on
+Every source is optional: a host may lack nvidia-smi, the kernel module or
+dpkg; GPUs without a driver are found in sysfs (no lspci needed). Parsers are pure functions over command output, so they are tested on
 captures of real hosts; nothing depends on one model, memory size or count.
 """
 
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 
 NVIDIA_PCI_VENDOR = "10de"
+PCI_DEVICES = "/sys/bus/pci/devices"
+EFIVARS = "/sys/firmware/efi/efivars"
 QUERY_FIELDS = ("index", "name", "uuid", "driver_version", "memory.total", "compute_cap", "mig.mode.current")
 QUERY_COMMAND = ["nvidia-smi", f"--query-gpu={','.join(QUERY_FIELDS)}", "--format=csv,noheader,nounits"]
 DRIVER_PACKAGES = ("nvidia-driver-*", "nvidia-dkms-*", "nvidia-kernel-open-*", "nvidia-open", "nvidia-driver",
@@ -84,15 +87,67 @@ def parse_gpu_information(files: dict) -> list:
     return gpus
 
 
-def parse_lspci(text: str) -> list:
-    """`lspci -nn`: NVIDIA display/3D controllers, found even without a driver."""
-    devices = []
-    for line in (text or "").splitlines():
-        match = re.match(r"^(\S+)\s+(.*?)\s*\[(\w{4})\]:\s*(.*)\[(\w{4}):(\w{4})\]", line)
-        if match and match.group(5).lower() == NVIDIA_PCI_VENDOR and match.group(3).startswith("03"):
-            devices.append({"slot": match.group(1), "class": match.group(2), "description": match.group(4).strip(),
-                            "device_id": match.group(6).lower()})
+def read_pci_devices(root: str = PCI_DEVICES):
+    """vendor, device and class of every PCI device the kernel lists, by slot; None when sysfs cannot be read.
+
+    The kernel lists devices without any driver bound and without lspci (pciutils) installed."""
+    if not os.path.isdir(root):
+        return None
+    devices = {}
+    for slot in sorted(os.listdir(root)):
+        fields = {}
+        for field in ("vendor", "device", "class"):
+            try:
+                with open(os.path.join(root, slot, field), encoding="ascii", errors="replace") as handle:
+                    fields[field] = handle.read().strip()
+            except OSError:
+                fields[field] = ""
+        devices[slot] = fields
     return devices
+
+
+def _hex(value: str) -> str:
+    value = (value or "").strip().lower()
+    return value[2:] if value.startswith("0x") else value
+
+
+def read_secure_boot(efivars: str = EFIVARS):
+    """Whether UEFI Secure Boot is on; None on a host booted without UEFI (or without efivarfs mounted).
+
+    The variable holds 4 bytes of attributes, then one byte: 1 when Secure Boot is enforcing."""
+    try:
+        names = [name for name in os.listdir(efivars) if name.startswith("SecureBoot-")]
+    except OSError:
+        return None
+    for name in names:
+        try:
+            with open(os.path.join(efivars, name), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if len(data) >= 5:
+            return data[4] == 1
+    return False if os.path.isdir(efivars) else None
+
+
+def parse_pci_devices(devices: dict) -> list:
+    """The NVIDIA display controllers (PCI class 03xx: VGA, 3D) among read_pci_devices()'s; bridges such as
+    NVSwitch (class 0680) are listed apart by nvswitch_devices()."""
+    found = []
+    for slot, fields in sorted((devices or {}).items()):
+        vendor = _hex(fields.get("vendor"))
+        device_class = _hex(fields.get("class"))
+        if vendor == NVIDIA_PCI_VENDOR and device_class.startswith("03"):
+            found.append({"slot": slot, "class": device_class[:4],
+                          "device_id": _hex(fields.get("device"))})
+    return found
+
+
+def nvswitch_devices(devices: dict) -> list:
+    """NVIDIA bridges (class 0680): the NVSwitches of HGX/DGX boards, which need the fabric manager."""
+    return sorted(slot for slot, fields in (devices or {}).items()
+                  if _hex(fields.get("vendor")) == NVIDIA_PCI_VENDOR
+                  and _hex(fields.get("class")).startswith("0680"))
 
 
 def parse_ctk_version(text: str):
@@ -127,7 +182,7 @@ def summarise(sources: dict) -> dict:
     smi = parse_smi_version(sources.get("smi_version"))
     proc = parse_proc_version(sources.get("proc_version"))
     modules = parse_modules(sources.get("modules"))
-    pci = parse_lspci(sources.get("lspci")) if sources.get("lspci") is not None else []
+    pci = parse_pci_devices(sources.get("pci"))
     packages = parse_dpkg_query(sources.get("dpkg")) if sources.get("dpkg") is not None else []
     driver_version = smi["driver_version"] or proc["driver_version"] or next(
         (g["driver_version"] for g in gpus if g["driver_version"]), None)
@@ -141,8 +196,11 @@ def summarise(sources: dict) -> dict:
         "present": bool(gpus or pci),
         "count": len(gpus) or len(pci),
         "gpus": [{key: value for key, value in gpu.items() if key != "driver_version"} for gpu in gpus],
-        "models": sorted({gpu["name"] for gpu in gpus if gpu["name"]} | {d["description"] for d in pci if not gpus}),
+        # Names come from the driver only (nvidia-smi, /proc): one source, so a label built on them does not change
+        # when the driver arrives.
+        "models": sorted({gpu["name"] for gpu in gpus if gpu["name"]}),
         "pci_devices": pci,
+        "nvswitch_count": len(nvswitch_devices(sources.get("pci"))),
         "driver_version": driver_version,
         "driver_branch": driver_branch(driver_version),
         "driver_source": driver_source,
@@ -157,5 +215,6 @@ def summarise(sources: dict) -> dict:
         "nvidia_ctk_path": sources.get("nvidia_ctk_path"),
         "nvidia_ctk_version": parse_ctk_version(sources.get("ctk_version")),
         "nvidia_container_runtime_path": sources.get("nvidia_container_runtime_path"),
-        "lspci_available": sources.get("lspci") is not None,
+        "pci_bus_readable": sources.get("pci") is not None,
+        "secure_boot": sources.get("secure_boot"),
     }

@@ -13,8 +13,8 @@ author: Aphex platform engineering (@aphex-platform)
 description:
   - Returns the fact C(aphex_gpu) describing the NVIDIA GPUs of the host and the software around them.
   - Reads C(nvidia-smi) (CSV query and C(--version)), C(/proc/driver/nvidia/version),
-    C(/proc/driver/nvidia/gpus/*/information), C(/proc/modules), C(lspci -nn) and C(dpkg-query), each only when
-    present. A host without C(lspci), without C(nvidia-smi) or without any GPU is reported, not failed.
+    C(/proc/driver/nvidia/gpus/*/information), C(/proc/modules), C(/sys/bus/pci/devices) and C(dpkg-query), each only when
+    present. A host without C(nvidia-smi), without a driver or without any GPU is reported, not failed.
   - C(driver_source) tells a packaged driver (C(package)) from a working driver no package owns (C(manual),
     for example under C(/usr/local/nvidia)), so that roles never install a second driver.
 options:
@@ -79,7 +79,7 @@ ansible_facts:
           elements: str
           returned: always
         pci_devices:
-          description: NVIDIA display or 3D controllers listed by lspci (slot, class, description, device_id).
+          description: NVIDIA display or 3D controllers on the PCI bus, read from sysfs (slot, class, device_id).
           type: list
           elements: dict
           returned: always
@@ -141,8 +141,16 @@ ansible_facts:
           description: Path of nvidia-container-runtime; null when absent.
           type: str
           returned: always
-        lspci_available:
-          description: Whether lspci exists on the host.
+        nvswitch_count:
+          description: NVIDIA NVSwitch bridges on the PCI bus (HGX/DGX boards; they need the fabric manager).
+          type: int
+          returned: always
+        secure_boot:
+          description: Whether UEFI Secure Boot is on (unsigned kernel modules are refused); null without UEFI.
+          type: bool
+          returned: always
+        pci_bus_readable:
+          description: Whether C(/sys/bus/pci/devices) could be read (false in some containers).
           type: bool
           returned: always
 """
@@ -152,7 +160,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aphex.platform.plugins.module_utils.gpu import DRIVER_PACKAGES, QUERY_COMMAND, summarise
+from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
+    DRIVER_PACKAGES, QUERY_COMMAND, read_pci_devices, read_secure_boot, summarise)
 
 
 def _read(path):
@@ -183,9 +192,8 @@ def main():
         sources["smi_version"] = output([sources["nvidia_smi_path"], "--version"])
     if sources["nvidia_ctk_path"]:
         sources["ctk_version"] = output([sources["nvidia_ctk_path"], "--version"])
-    lspci = tool("lspci")
-    if lspci:
-        sources["lspci"] = output([lspci, "-nn"]) or ""
+    sources["pci"] = read_pci_devices()
+    sources["secure_boot"] = read_secure_boot()
     dpkg_query = tool("dpkg-query")
     if dpkg_query:
         # dpkg-query exits 1 when a pattern matches nothing; its output is still right.

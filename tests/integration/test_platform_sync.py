@@ -87,7 +87,8 @@ def test_a_rerun_writes_nothing(synced):
     mark = audit.mark()
     run = bootstrap(synced["inventory"])
     assert run.returncode == 0, run.output[-3000:]
-    assert run.changed == 0
+    assert run.changed == 0, (run.changed_tasks, [result.get("diff") or result.get("results") or result
+                                                  for result in run.changed_results])
     assert audit.writes(since=mark, user=ADMIN_USER) == []
 
 

@@ -2,7 +2,8 @@
 from pathlib import Path
 
 from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
-    parse_ctk_version, parse_dpkg_query, parse_lspci, parse_query_csv, summarise)
+    nvswitch_devices, parse_ctk_version, parse_dpkg_query, parse_pci_devices, parse_query_csv, read_pci_devices,
+    read_secure_boot, summarise)
 
 # Real captures from a GPU server, copied from the shared fixtures (README beside them).
 FIXTURES = Path(__file__).resolve().parent / "fixtures/gpu/h200-ubuntu2404-driver580"
@@ -30,7 +31,7 @@ def h200_sources(**overrides):
                "proc_version": capture("proc-version.txt"), "modules": capture("modules.txt"),
                "gpu_information": gpu_information(), "nvidia_smi_path": "/usr/local/nvidia/bin/nvidia-smi",
                "nvidia_ctk_path": None, "nvidia_container_runtime_path": None,
-               # lspci is absent on that host; dpkg has CUDA packages but no driver package
+               # dpkg has CUDA packages but no driver package; sysfs was not captured (pci: unread)
                "dpkg": ""}
     sources.update(overrides)
     return sources
@@ -52,7 +53,7 @@ def test_the_h200_host_is_fully_described():
     # the driver works but no package owns it: a role must not install a second one
     assert facts["driver_source"] == "manual"
     assert facts["nvidia_ctk_path"] is None and facts["nvidia_ctk_version"] is None
-    assert facts["lspci_available"] is False
+    assert facts["pci_bus_readable"] is False and facts["nvswitch_count"] == 0
 
 
 def test_a_query_in_another_column_layout_is_not_misread():
@@ -67,22 +68,60 @@ def test_without_nvidia_smi_the_proc_information_still_counts_the_gpus():
     assert facts["driver_version"] == "580.159.04" and facts["nvidia_smi_works"] is False
 
 
-def test_a_host_without_gpus_or_tools_reports_absence():
-    facts = summarise({"modules": "ext4 1 0 - Live 0x0\n", "lspci": "00:00.0 Host bridge [0600]: Intel [8086:1237]\n",
-                       "dpkg": ""})
+def sysfs(tmp_path, devices: dict) -> str:
+    """A /sys/bus/pci/devices tree: slot -> (vendor, device, class) as the kernel writes them."""
+    root = tmp_path / "devices"
+    for slot, (vendor, device, device_class) in devices.items():
+        (root / slot).mkdir(parents=True)
+        for name, value in (("vendor", vendor), ("device", device), ("class", device_class)):
+            (root / slot / name).write_text(value + "\n")
+    return str(root)
+
+
+# The H200 of the capture (smi-q: PCI device id 0x233510DE, bus 00:06.0) with no driver, beside a host bridge,
+# a VGA card of the RTX 4090 family and its audio function, and an NVSwitch of an HGX board.
+PCI_BUS = {"0000:00:00.0": ("0x8086", "0x1237", "0x060000"),
+           "0000:00:06.0": ("0x10de", "0x2335", "0x030200"),
+           "0000:00:07.0": ("0x10de", "0x2684", "0x030000"),
+           "0000:00:07.1": ("0x10de", "0x22ba", "0x040300"),
+           "0000:05:00.0": ("0x10de", "0x22a3", "0x068000")}
+
+
+def test_a_host_without_gpus_or_tools_reports_absence(tmp_path):
+    pci = read_pci_devices(sysfs(tmp_path, {"0000:00:00.0": ("0x8086", "0x1237", "0x060000")}))
+    facts = summarise({"modules": "ext4 1 0 - Live 0x0\n", "pci": pci, "dpkg": ""})
     assert facts["present"] is False and facts["count"] == 0 and facts["gpus"] == []
     assert facts["driver_source"] == "none" and facts["driver_version"] is None
-    assert facts["kernel_module_loaded"] is False and facts["lspci_available"] is True
+    assert facts["kernel_module_loaded"] is False and facts["pci_bus_readable"] is True
 
 
-def test_a_gpu_without_a_driver_is_found_on_the_pci_bus():
-    lspci = ("00:06.0 3D controller [0302]: NVIDIA Corporation GH100 [H200 SXM 141GB] [10de:2335] (rev a1)\n"
-             "00:07.0 VGA compatible controller [0300]: NVIDIA Corporation AD102 [GeForce RTX 4090] [10de:2684]\n"
-             "00:08.0 Audio device [0403]: NVIDIA Corporation AD102 High Definition Audio [10de:22ba]\n")
-    facts = summarise({"lspci": lspci, "modules": "", "dpkg": ""})
+def test_a_gpu_without_a_driver_is_found_in_sysfs_without_lspci(tmp_path):
+    pci = read_pci_devices(sysfs(tmp_path, PCI_BUS))
+    facts = summarise({"pci": pci, "modules": "", "dpkg": ""})
     assert facts["present"] is True and facts["count"] == 2
-    assert [d["device_id"] for d in facts["pci_devices"]] == ["2335", "2684"]
+    assert [(d["slot"], d["class"], d["device_id"]) for d in facts["pci_devices"]] == [
+        ("0000:00:06.0", "0302", "2335"), ("0000:00:07.0", "0300", "2684")]
+    assert facts["nvswitch_count"] == 1 and nvswitch_devices(pci) == ["0000:05:00.0"]
     assert facts["driver_source"] == "none" and facts["kernel_module_loaded"] is False
+    # no name without the driver: a label built on names does not change when the driver arrives
+    assert facts["models"] == []
+
+
+def test_an_unreadable_pci_bus_is_reported_not_failed(tmp_path):
+    assert read_pci_devices(str(tmp_path / "absent")) is None
+    assert parse_pci_devices(None) == [] and summarise({"pci": None})["pci_bus_readable"] is False
+
+
+def test_secure_boot_is_read_from_its_efi_variable(tmp_path):
+    efivars = tmp_path / "efivars"
+    efivars.mkdir()
+    assert read_secure_boot(str(efivars)) is False
+    variable = efivars / "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+    variable.write_bytes(b"\x06\x00\x00\x00\x01")
+    assert read_secure_boot(str(efivars)) is True
+    variable.write_bytes(b"\x06\x00\x00\x00\x00")
+    assert read_secure_boot(str(efivars)) is False
+    assert read_secure_boot(str(tmp_path / "no-uefi")) is None
 
 
 def test_packaged_drivers_and_the_toolkit_are_recognised():
@@ -105,4 +144,4 @@ def test_mig_and_several_gpus_of_other_models():
     assert facts["models"] == ["NVIDIA A100-SXM4-80GB", "NVIDIA L4"]
     assert facts["gpus"][2]["memory_total_mib"] is None and facts["gpus"][2]["mig_mode"] is None
     assert facts["driver_branch"] == "550"
-    assert parse_lspci("") == []
+    assert parse_pci_devices({}) == []

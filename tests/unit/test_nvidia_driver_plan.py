@@ -6,7 +6,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.gpu import summaris
 
 from .test_gpu_facts import h200_sources
 
-NO_GPU = summarise({"lspci": "", "modules": "ext4 1 0 - Live 0x0\n"})
+NO_GPU = summarise({"pci": {}, "modules": "ext4 1 0 - Live 0x0\n"})
+H200_PCI = {"0000:00:06.0": {"vendor": "0x10de", "device": "0x2335", "class": "0x030200"}}
 # The capture's host: driver 580 under /usr/local/nvidia, working, no package owns it.
 H200_MANUAL = summarise(h200_sources())
 
@@ -18,16 +19,16 @@ def with_packages(branch):
     return facts
 
 
-def gpu_without_driver():
-    return summarise({"lspci": "17:00.0 3D controller [0302]: NVIDIA Corporation GH100 [H200 SXM 141GB] [10de:2335] (rev a1)\n"})
+def gpu_without_driver(pci=None, **facts):
+    return {**summarise({"pci": pci or H200_PCI}), **facts}
 
 
 @pytest.mark.parametrize("distribution, version", [("Ubuntu", "22.04"), ("Ubuntu", "24.04"), ("Debian", "12"),
                                                    ("Rocky", "9")])
 def test_host_without_gpu_gets_nothing_on_any_distribution(distribution, version):
     plan = nvidia_driver_plan(NO_GPU, distribution, version, "580")
-    assert plan == {"action": "none", "packages": [],
-                    "reason": "no NVIDIA GPU was found (nvidia-smi, /proc and lspci); nothing is installed"}
+    assert plan == {"action": "none", "packages": [], "fabric_manager": False,
+                    "reason": "no NVIDIA GPU was found (nvidia-smi, /proc and the PCI bus); nothing is installed"}
 
 
 @pytest.mark.parametrize("distribution, version", [("Ubuntu", "22.04"), ("Ubuntu", "24.04"), ("Debian", "12")])
@@ -51,13 +52,16 @@ def test_packaged_driver_of_the_requested_branch_is_kept():
 def test_packaged_driver_of_another_branch_is_replaced_by_the_server_packages_with_dkms():
     plan = nvidia_driver_plan(with_packages("570"), "Ubuntu", "22.04", "580", kernel="5.15.0-125-generic")
     assert plan["action"] == "install"
-    assert plan["packages"] == ["nvidia-driver-580-server", "nvidia-dkms-580-server", "linux-headers-5.15.0-125-generic"]
+    assert plan["packages"] == ["nvidia-driver-580-server", "nvidia-dkms-580-server", "linux-headers-5.15.0-125-generic",
+                                "linux-headers-generic"]
     assert plan["reason"] == "driver 570.100 is installed but branch 580 is requested"
 
 
 @pytest.mark.parametrize("open_modules, expected", [
-    (False, ["nvidia-driver-580-server", "nvidia-dkms-580-server", "linux-headers-6.8.0-60-generic"]),
-    (True, ["nvidia-driver-580-server-open", "nvidia-dkms-580-server-open", "linux-headers-6.8.0-60-generic"]),
+    (False, ["nvidia-driver-580-server", "nvidia-dkms-580-server", "linux-headers-6.8.0-60-generic",
+             "linux-headers-generic"]),
+    (True, ["nvidia-driver-580-server-open", "nvidia-dkms-580-server-open", "linux-headers-6.8.0-60-generic",
+            "linux-headers-generic"]),
 ])
 def test_ubuntu_gpu_without_driver_gets_the_requested_branch(open_modules, expected):
     plan = nvidia_driver_plan(gpu_without_driver(), "Ubuntu", "24.04", "580", open_modules=open_modules,
@@ -67,8 +71,11 @@ def test_ubuntu_gpu_without_driver_gets_the_requested_branch(open_modules, expec
 
 def test_debian_gets_its_non_free_driver_and_keeps_any_packaged_branch():
     plan = nvidia_driver_plan(gpu_without_driver(), "Debian", "12", "580", kernel="6.1.0-40-amd64")
+    # linux-headers-amd64 follows kernel upgrades, so DKMS rebuilds the module for each new kernel
     assert plan["packages"] == ["nvidia-driver", "nvidia-kernel-dkms", "firmware-misc-nonfree",
-                                "linux-headers-6.1.0-40-amd64"]
+                                "linux-headers-6.1.0-40-amd64", "linux-headers-amd64"]
+    arm = nvidia_driver_plan(gpu_without_driver(), "Debian", "12", "580", kernel="6.1.0-40-arm64", arch="arm64")
+    assert arm["packages"][-1] == "linux-headers-arm64"
     assert nvidia_driver_plan(with_packages("535"), "Debian", "12", "580")["action"] == "keep"
 
 
@@ -81,3 +88,46 @@ def test_driver_installation_can_be_switched_off():
 def test_unsupported_distribution_with_a_gpu_is_refused_by_name():
     with pytest.raises(ValueError, match="supports Ubuntu 22.04, Ubuntu 24.04 and Debian 12, not Ubuntu 20.04"):
         nvidia_driver_plan(gpu_without_driver(), "Ubuntu", "20.04", "580")
+
+
+def test_secure_boot_on_ubuntu_uses_the_signed_prebuilt_modules_instead_of_dkms():
+    plan = nvidia_driver_plan(gpu_without_driver(secure_boot=True), "Ubuntu", "24.04", "580", kernel="6.8.0-60-generic")
+    assert plan["action"] == "install"
+    assert plan["packages"] == ["nvidia-driver-580-server", "linux-modules-nvidia-580-server-6.8.0-60-generic",
+                                "linux-modules-nvidia-580-server-generic"]
+    assert not any("dkms" in package for package in plan["packages"])
+    assert "Secure Boot is on, so Canonical's signed prebuilt modules are used" in plan["reason"]
+
+
+def test_secure_boot_on_debian_is_refused_with_what_to_do():
+    plan = nvidia_driver_plan(gpu_without_driver(secure_boot=True), "Debian", "12", "580", kernel="6.1.0-40-amd64")
+    assert plan["action"] == "refuse" and plan["packages"] == []
+    assert "Secure Boot is on" in plan["reason"] and "mokutil" in plan["reason"]
+    # a working driver is kept whatever Secure Boot says
+    assert nvidia_driver_plan({**H200_MANUAL, "secure_boot": True}, "Debian", "12", "580")["action"] == "keep"
+
+
+def test_nvswitch_boards_get_the_fabric_manager():
+    pci = {**H200_PCI, "0000:05:00.0": {"vendor": "0x10de", "device": "0x22a3", "class": "0x068000"}}
+    plan = nvidia_driver_plan(gpu_without_driver(pci), "Ubuntu", "24.04", "580", kernel="6.8.0-60-generic")
+    assert plan["fabric_manager"] is True and plan["packages"][-1] == "nvidia-fabricmanager-580"
+    assert "1 NVSwitch(es) found: the fabric manager must run" in plan["reason"]
+    kept = nvidia_driver_plan({**H200_MANUAL, "nvswitch_count": 4}, "Ubuntu", "24.04", "580")
+    assert kept["action"] == "keep" and kept["fabric_manager"] is True
+
+
+def test_gpus_that_run_only_with_the_open_modules_get_them():
+    blackwell = {"0000:00:06.0": {"vendor": "0x10de", "device": "0x2901", "class": "0x030200"}}
+    plan = nvidia_driver_plan(gpu_without_driver(blackwell), "Ubuntu", "24.04", "580", kernel="6.8.0-60-generic")
+    assert plan["packages"][:2] == ["nvidia-driver-580-server-open", "nvidia-dkms-580-server-open"]
+    assert "run only with the open kernel modules" in plan["reason"]
+    hopper = nvidia_driver_plan(gpu_without_driver(), "Ubuntu", "24.04", "580", kernel="6.8.0-60-generic")
+    assert hopper["packages"][0] == "nvidia-driver-580-server"
+
+
+def test_a_second_run_before_the_pending_reboot_waits_for_it_instead_of_installing_again():
+    installed = summarise({"pci": H200_PCI, "modules": "", "dpkg": "nvidia-driver-580-server 580.95-0ubuntu1 ii \n"})
+    assert installed["driver_source"] == "package" and installed["driver_version"] is None
+    plan = nvidia_driver_plan(installed, "Ubuntu", "24.04", "580", kernel="6.8.0-60-generic")
+    assert plan["action"] == "reboot" and plan["packages"] == []
+    assert "nvidia-driver-580-server" in plan["reason"] and "has not rebooted" in plan["reason"]

@@ -76,7 +76,7 @@ def test_version_and_values_overrides_keep_the_rest_of_the_source():
     assert children["cert-manager"]["source"]["targetRevision"] == "v1.21.3"
     assert children["cert-manager"]["source"]["repoURL"] == "https://charts.jetstack.io"
     values = children["gpu-operator"]["source"]["helm"]["valuesObject"]
-    assert values["driver"] == {"enabled": True} and values["toolkit"]["enabled"] is True
+    assert values["driver"] == {"enabled": True} and values["toolkit"]["enabled"] is False
     with pytest.raises(CatalogError, match="platform_apps_overrides.platform-crds.version: the app's source has no"):
         render(overrides={"platform-crds": {"version": "2"}})
     with pytest.raises(CatalogError, match="platform_apps_overrides.platform-crds.values: only Helm sources"):
