@@ -110,20 +110,22 @@ def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.m
         if degraded:
             raise ConvergenceError("; ".join(f"Degraded: {explain(app)}" for app in degraded))
         now = clock()
-        erring = {app["metadata"]["name"]: (app, errors_of(app)) for app in apps
-                  if errors_of(app) and not stale(app, revisions).startswith("platform-root")}
+        # Each app's errors and staleness once per poll: both walk its status.
+        looked = [(app, errors_of(app), stale(app, revisions)) for app in apps]
+        erring = {app["metadata"]["name"]: errors for app, errors, why_stale in looked
+                  if errors and not why_stale.startswith("platform-root")}
         erring_since = {name: erring_since.get(name, now) for name in erring}
         failed = [name for name, since in erring_since.items() if now - since >= error_grace]
         if failed:
             raise ConvergenceError(f"wave {wave} failed: " + "; ".join(
-                f"{name}: " + "; ".join(erring[name][1]) for name in sorted(failed)))
-        pending = [app for app in apps if not done(app) or stale(app, revisions)]
+                f"{name}: " + "; ".join(erring[name]) for name in sorted(failed)))
+        pending = [(app, why_stale) for app, _errors, why_stale in looked if not done(app) or why_stale]
         missing = sorted(set(expected) - names)
         if not pending and not missing:
             return {"wave": wave, "applications": sorted(names), "seconds": round(now - started, 1)}
         if now - started > timeout:
             raise ConvergenceError(f"wave {wave} did not converge in {timeout:g} s; pending: "
-                                   + "; ".join([explain(app) + (f"; {stale(app, revisions)}" if stale(app, revisions)
-                                                                else "") for app in pending]
+                                   + "; ".join([explain(app) + (f"; {why_stale}" if why_stale else "")
+                                                for app, why_stale in pending]
                                                + [f"{name}: not created yet by platform-root" for name in missing]))
         sleep(interval)

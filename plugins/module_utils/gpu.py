@@ -4,7 +4,8 @@
 """Detect NVIDIA GPUs and the software around them from what a host shows.
 
 Every source is optional: a host may lack nvidia-smi, the kernel module or
-dpkg; GPUs without a driver are found in sysfs (no lspci needed). Parsers are pure functions over command output, so they are tested on
+dpkg; GPUs without a driver are found in sysfs (no lspci needed). Parsers are
+pure functions over command output, so they are tested on
 captures of real hosts; nothing depends on one model, memory size or count.
 """
 

@@ -6,16 +6,10 @@ set -euo pipefail
 version="${1:-v3.6.1}"
 cache="${APHEX_ARGOCD_CACHE:-$HOME/.cache/aphex-argocd}/$version"
 cached() { [[ -s "$cache/install.yaml" && -s "$cache/install.yaml.sha256" ]]; }
-if ! cached; then
-  # One fetch per version at a time (the demo and the tests may start together); a second run waits for the
-  # first and then finds its files. The kernel drops the lock when the holder ends, however it ends.
-  mkdir -p "$cache"
-  exec 9>"$cache/fetch.lock"
-  if ! flock --nonblock 9; then
-    echo "argocd manifest: another run is fetching $version; waiting for it" >&2
-    flock 9
-  fi
-fi
+# One fetch per version at a time (the demo and the tests may start together).
+# shellcheck source=tests/tools/build-lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/build-lock.sh"
+must_build "argocd manifest $version" "$cache" cached || true
 if cached; then
   echo "argocd manifest: reusing $cache/install.yaml" >&2
 else

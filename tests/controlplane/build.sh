@@ -22,22 +22,11 @@ complete() {
   local name
   for name in "${components[@]}" etcd; do [[ -x "$bin/$name" ]] || return 1; done
 }
-if complete; then
+# One builder per cache key: `make demo` and `make test` started together would otherwise both fill bin.partial.
+# shellcheck source=tests/tools/build-lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/build-lock.sh"
+if ! must_build "control plane $key" "$cache_root/$key" complete; then
   echo "control plane: reusing cached build $key" >&2
-  echo "$bin"
-  exit 0
-fi
-# One builder per cache key: `make demo` and `make test` started together would otherwise both fill
-# bin.partial. A second builder waits for the first and then reuses what it built. The kernel drops the
-# lock when the holder ends, however it ends, so a killed build leaves none behind.
-mkdir -p "$cache_root/$key"
-exec 9>"$cache_root/$key/build.lock"
-if ! flock --nonblock 9; then
-  echo "control plane: another run is building $key; waiting for it" >&2
-  flock 9
-fi
-if complete; then
-  echo "control plane: reusing the build another run just finished ($key)" >&2
   echo "$bin"
   exit 0
 fi

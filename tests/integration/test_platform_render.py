@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
-from tests.platform.catalog import rendered_platform
+from tests.platform.catalog import folder_documents, rendered_platform
 from tests.platform.render import Applier, render
 from tests.platform.stack import HELM, build_mirror, go_tool
 
@@ -25,8 +24,7 @@ def mirror(tmp_path_factory):
 @pytest.mark.parametrize("deployment_type", ["kind", "k3s"])
 def test_every_app_renders_and_the_api_server_accepts_it(deployment_type, mirror, bare_control_plane):
     helm, folder = mirror
-    release_sets = {path.parent.parent.name: [d for f in sorted(path.parent.glob("*.yaml"))
-                                              for d in yaml.safe_load_all(f.read_text()) if d]
+    release_sets = {path.parent.parent.name: folder_documents(path.parent)
                     for path in (folder / "releases").glob("*/*/*.yaml")}
     assert set(release_sets) == {"tekton-triggers", "tekton-dashboard"}
     # Through JSON: Ansible's templated strings are str subclasses that YAML dumpers refuse.

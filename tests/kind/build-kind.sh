@@ -6,21 +6,10 @@ set -euo pipefail
 version="${KIND_VERSION:-v0.33.0}"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-kind/$version"
 cached() { [[ -x "$cache/kind" && -s "$cache/kind.sha256" ]]; }
-if cached; then
+# shellcheck source=tests/tools/build-lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/build-lock.sh"
+if ! must_build kind "$cache" cached; then
   echo "kind: reusing cached build $version" >&2
-  echo "$cache/kind"
-  exit 0
-fi
-mkdir -p "$cache"
-# One build per version at a time; a second run waits for the first and reuses its binary. The kernel drops
-# the lock when the holder ends, however it ends.
-exec 9>"$cache/build.lock"
-if ! flock --nonblock 9; then
-  echo "kind: another run is building $version; waiting for it" >&2
-  flock 9
-fi
-if cached; then
-  echo "kind: reusing the build another run just finished ($version)" >&2
   echo "$cache/kind"
   exit 0
 fi

@@ -15,6 +15,11 @@ from tests.platform.charts import REPO
 TEMPLATES = REPO / "roles/platform/templates"
 
 
+def folder_documents(folder: Path) -> list:
+    """Every YAML document of a folder's *.yaml files, in file order: how a manifest set is read."""
+    return [doc for path in sorted(Path(folder).glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
 def rendered_platform(deployment_type: str, domain: str, release_sets: dict | None = None,
                       raw_chart: dict | None = None, chart_mirror: str | None = None, variables=None) -> dict:
     """{applications, argocd (argocd-config documents), vars (the templated role vars), defaults (templated on
@@ -35,8 +40,7 @@ def rendered_platform(deployment_type: str, domain: str, release_sets: dict | No
         if source.endswith(".j2"):
             manifest_sets[name] = template(TEMPLATES / source)
         else:
-            manifest_sets[name] = [doc for path in sorted(Path(source).glob("*.yaml"))
-                                   for doc in yaml.safe_load_all(path.read_text()) if doc]
+            manifest_sets[name] = folder_documents(Path(source))
     for name in defaults["platform_release_manifests"]:
         manifest_sets[name] = list((release_sets or {}).get(name, []))
     raw_chart = raw_chart or templar.template(defaults["platform_raw_chart"])

@@ -134,17 +134,6 @@ class PlatformStack:
         return self.plane.stop(PLATFORM_COMPONENTS)
 
     # ------------------------------------------------------------ components
-    def _kubeconfig(self, user: str, groups=()) -> Path:
-        cert, key = self.plane.pki.issue_client(user, groups=list(groups))
-        folder = self.dir / "users"
-        folder.mkdir(exist_ok=True)
-        stem = user.replace(":", "-")
-        (folder / f"{stem}.crt").write_bytes(cert)
-        (folder / f"{stem}.key").write_bytes(key)
-        os.chmod(folder / f"{stem}.key", 0o600)
-        return self.plane._write_kubeconfig(  # pylint: disable=protected-access
-            folder / f"{stem}.kubeconfig", user, folder / f"{stem}.crt", folder / f"{stem}.key")
-
     def _kubectl(self, *args, stdin: str | None = None) -> str:
         return subprocess.run([str(self.plane.bin / "kubectl"), "--kubeconfig", str(self.plane.admin_kubeconfig),
                                *args], input=stdin, check=True, capture_output=True, text=True).stdout
@@ -166,7 +155,7 @@ class PlatformStack:
         return url
 
     def _start_scheduler(self) -> None:
-        kubeconfig = self._kubeconfig("system:kube-scheduler")
+        kubeconfig = self.plane.add_user("system:kube-scheduler")
         port = free_port()
         process = self.plane._spawn("kube-scheduler", [  # pylint: disable=protected-access
             self.plane._binary("kube-scheduler"), f"--kubeconfig={kubeconfig}",  # pylint: disable=protected-access
@@ -188,7 +177,7 @@ class PlatformStack:
         config.write_text(yaml.safe_dump_all(documents))
         self._kubectl("apply", "--server-side", "-f", str(stages / KWOK_STORAGE_CLASS))
         # An identity of its own, so the audit log tells KWOK's node and pod updates from the tests' writes.
-        kubeconfig = self._kubeconfig("kwok-controller", groups=("system:masters",))
+        kubeconfig = self.plane.add_user("kwok-controller", groups=("system:masters",))
         process = self.plane._spawn("kwok", [  # pylint: disable=protected-access
             str(kwok), f"--kubeconfig={kubeconfig}", f"--config={config}"])
         for name in NODES:
@@ -221,7 +210,7 @@ class PlatformStack:
         self.plane._wait_ready("redis", process, lambda: self._port_open(port))  # pylint: disable=protected-access
         return port
 
-    def _argocd_env(self, argocd: Path, program: str, helm: Path | None = None) -> dict:
+    def _argocd_env(self, program: str, helm: Path | None = None) -> dict:
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
         path = os.pathsep.join(p for p in (str(helm.parent) if helm else "", "/usr/bin", "/bin") if p)
@@ -240,14 +229,14 @@ class PlatformStack:
         process = self.plane._spawn("argocd-repo-server", [  # pylint: disable=protected-access
             str(argocd), "--address", "127.0.0.1", "--port", str(port), "--metrics-address", "127.0.0.1",
             "--metrics-port", str(metrics), "--redis", f"127.0.0.1:{redis}", "--loglevel", "info",
-            "--logformat", "text"], env=self._argocd_env(argocd, "argocd-repo-server", helm))
+            "--logformat", "text"], env=self._argocd_env("argocd-repo-server", helm))
         self.plane._wait_ready("argocd-repo-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
         return port
 
     def _start_application_controller(self, argocd: Path, redis: int, repo_server: int) -> None:
-        kubeconfig = self._kubeconfig(ARGOCD_CONTROLLER, groups=(
+        kubeconfig = self.plane.add_user(ARGOCD_CONTROLLER, groups=(
             "system:serviceaccounts", f"system:serviceaccounts:{ARGOCD_NAMESPACE}"))
-        env = {**self._argocd_env(argocd, "argocd-application-controller"), "KUBECONFIG": str(kubeconfig),
+        env = {**self._argocd_env("argocd-application-controller"), "KUBECONFIG": str(kubeconfig),
                "ARGOCD_FAKE_IN_CLUSTER": "true"}
         argv = [str(argocd), "--kubeconfig", str(kubeconfig), "--namespace", ARGOCD_NAMESPACE,
                 "--redis", f"127.0.0.1:{redis}", "--repo-server", f"127.0.0.1:{repo_server}",
