@@ -22,10 +22,16 @@ class PlaybookRun:
     def stats(self) -> dict:
         return self.document.get("stats", {})
 
+    def _results(self):
+        """(task name, host, result) of every task result, in play order."""
+        for play in self.document.get("plays", []):
+            for task in play["tasks"]:
+                for host, result in task["hosts"].items():
+                    yield task["task"]["name"], host, result
+
     def task_results(self, task_name: str, host: str) -> list[dict]:
         """Every result of the named task for host, in play order; role tasks match without the role prefix."""
-        return [task["hosts"][host] for play in self.document.get("plays", []) for task in play["tasks"]
-                if task["task"]["name"].split(" : ")[-1] == task_name and host in task["hosts"]]
+        return [result for name, on, result in self._results() if name.split(" : ")[-1] == task_name and on == host]
 
     def host_stats(self, host: str = "localhost") -> dict:
         return self.stats.get(host, {})
@@ -37,13 +43,11 @@ class PlaybookRun:
     @property
     def changed_tasks(self) -> list[str]:
         """host: task of every changed result, for assertion messages."""
-        return [f"{host}: {task['task']['name']}" for play in self.document.get("plays", []) for task in play["tasks"]
-                for host, result in task["hosts"].items() if result.get("changed")]
+        return [f"{host}: {name}" for name, host, result in self._results() if result.get("changed")]
 
     @property
     def changed_results(self) -> list[dict]:
-        return [result for play in self.document.get("plays", []) for task in play["tasks"]
-                for result in task["hosts"].values() if result.get("changed")]
+        return [result for _name, _host, result in self._results() if result.get("changed")]
 
     @property
     def failed(self) -> int:

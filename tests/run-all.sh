@@ -39,8 +39,8 @@ for name in names:
     junit = results / f"{name}.xml"
     counts = results / f"{name}.counts"
     if junit.exists():
-        suite = ET.parse(junit).getroot()
-        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        document = ET.parse(junit).getroot()
+        suite = document if document.tag == "testsuite" else document.find("testsuite")
         tests, skipped = int(suite.get("tests")), int(suite.get("skipped"))
         failed = int(suite.get("failures")) + int(suite.get("errors"))
         passed, unit = tests - failed - skipped, "tests"
@@ -55,7 +55,7 @@ for name in names:
     total_passed, total_failed, total_skipped = total_passed + passed, total_failed + failed, total_skipped + skipped
     rows.append(f"  {name:<12} {outcomes[name]:<7} {passed:>4} passed {failed:>3} failed {skipped:>3} skipped ({unit})")
     if junit.exists():  # name what failed here: CI shows only the end of the log
-        for case in ET.parse(junit).getroot().iter("testcase"):
+        for case in document.iter("testcase"):
             problem = case.find("failure") if case.find("failure") is not None else case.find("error")
             if problem is not None:
                 message = (problem.get("message") or problem.text or "").strip().splitlines() or [""]

@@ -97,11 +97,11 @@ def k3s_server_survey(hosts: list, addresses: list, kept: list, written: list, s
             survey.append({"host": host, "address": address or host, "reachable": False})
             continue
         try:
-            current = yaml.safe_load(_content(config)) or {}
+            current = yaml.safe_load(_content(config))
         except yaml.YAMLError:
-            current = {}
-        join = "cluster-init" if isinstance(current, dict) and current.get("cluster-init") else (
-            "server" if isinstance(current, dict) and current.get("server") else "")
+            current = None
+        current = current if isinstance(current, dict) else {}
+        join = "cluster-init" if current.get("cluster-init") else ("server" if current.get("server") else "")
         survey.append({"host": host, "address": address or host, "reachable": True, "token": _content(kept_token),
                        "role_token": _content(role_token),
                        "initialised": bool(store.get("stat", {}).get("exists")), "config_join": join})

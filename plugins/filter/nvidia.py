@@ -13,7 +13,7 @@ OPEN_MODULES_REQUIRED_FROM = 0x2900
 def _kernel_flavour(kernel: str) -> str:
     # 6.8.0-60-generic -> generic, 6.1.0-40-amd64 -> amd64, 6.8.0-1020-aws -> aws
     parts = kernel.split("-")
-    return "-".join(part for part in parts[2:]) if len(parts) > 2 else "generic"
+    return "-".join(parts[2:]) if len(parts) > 2 else "generic"
 
 
 def _needs_open_modules(gpu: dict) -> bool:

@@ -88,23 +88,24 @@ def parse_gpu_information(files: dict) -> list:
     return gpus
 
 
+def read_text(path: str):
+    """A file's text, or None when it cannot be read (absent, no permission, a sysfs entry that vanished)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def read_pci_devices(root: str = PCI_DEVICES):
     """vendor, device and class of every PCI device the kernel lists, by slot; None when sysfs cannot be read.
 
     The kernel lists devices without any driver bound and without lspci (pciutils) installed."""
     if not os.path.isdir(root):
         return None
-    devices = {}
-    for slot in sorted(os.listdir(root)):
-        fields = {}
-        for field in ("vendor", "device", "class"):
-            try:
-                with open(os.path.join(root, slot, field), encoding="ascii", errors="replace") as handle:
-                    fields[field] = handle.read().strip()
-            except OSError:
-                fields[field] = ""
-        devices[slot] = fields
-    return devices
+    return {slot: {field: (read_text(os.path.join(root, slot, field)) or "").strip()
+                   for field in ("vendor", "device", "class")}
+            for slot in sorted(os.listdir(root))}
 
 
 def _hex(value: str) -> str:
@@ -131,24 +132,26 @@ def read_secure_boot(efivars: str = EFIVARS):
     return False if os.path.isdir(efivars) else None
 
 
+def _nvidia_devices(devices: dict, class_prefix: str) -> list:
+    """(slot, class, device id) of the NVIDIA devices whose PCI class starts with class_prefix, by slot."""
+    found = []
+    for slot, fields in sorted((devices or {}).items()):
+        device_class = _hex(fields.get("class"))
+        if _hex(fields.get("vendor")) == NVIDIA_PCI_VENDOR and device_class.startswith(class_prefix):
+            found.append((slot, device_class, _hex(fields.get("device"))))
+    return found
+
+
 def parse_pci_devices(devices: dict) -> list:
     """The NVIDIA display controllers (PCI class 03xx: VGA, 3D) among read_pci_devices()'s; bridges such as
     NVSwitch (class 0680) are listed apart by nvswitch_devices()."""
-    found = []
-    for slot, fields in sorted((devices or {}).items()):
-        vendor = _hex(fields.get("vendor"))
-        device_class = _hex(fields.get("class"))
-        if vendor == NVIDIA_PCI_VENDOR and device_class.startswith("03"):
-            found.append({"slot": slot, "class": device_class[:4],
-                          "device_id": _hex(fields.get("device"))})
-    return found
+    return [{"slot": slot, "class": device_class[:4], "device_id": device_id}
+            for slot, device_class, device_id in _nvidia_devices(devices, "03")]
 
 
 def nvswitch_devices(devices: dict) -> list:
     """NVIDIA bridges (class 0680): the NVSwitches of HGX/DGX boards, which need the fabric manager."""
-    return sorted(slot for slot, fields in (devices or {}).items()
-                  if _hex(fields.get("vendor")) == NVIDIA_PCI_VENDOR
-                  and _hex(fields.get("class")).startswith("0680"))
+    return [slot for slot, _class, _device in _nvidia_devices(devices, "0680")]
 
 
 def parse_ctk_version(text: str):

@@ -161,15 +161,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
-    DRIVER_PACKAGES, QUERY_COMMAND, read_pci_devices, read_secure_boot, summarise)
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+    DRIVER_PACKAGES, QUERY_COMMAND, read_pci_devices, read_secure_boot, read_text, summarise)
 
 
 def main():
@@ -200,9 +192,9 @@ def main():
         _rc, out, _err = module.run_command([dpkg_query, "-W", "-f=${Package} ${Version} ${db:Status-Abbrev}\\n",
                                              *DRIVER_PACKAGES], environ_update={"LC_ALL": "C"})
         sources["dpkg"] = out
-    sources["proc_version"] = _read("/proc/driver/nvidia/version")
-    sources["modules"] = _read("/proc/modules")
-    information = {os.path.basename(os.path.dirname(path)): _read(path)
+    sources["proc_version"] = read_text("/proc/driver/nvidia/version")
+    sources["modules"] = read_text("/proc/modules")
+    information = {os.path.basename(os.path.dirname(path)): read_text(path)
                    for path in glob.glob("/proc/driver/nvidia/gpus/*/information")}
     sources["gpu_information"] = information or None
     module.exit_json(changed=False, ansible_facts={"aphex_gpu": summarise(sources)})
