@@ -6,15 +6,27 @@ platform_apps module renders and applies the same."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aphex.platform.plugins.module_utils import platform_apps
 
 
+def plain(value):
+    """The value as plain dicts and lists. Ansible hands filters lazily templated containers whose deepcopy costs
+    seconds for the catalog (measured: 3.6 s of a 4 s task); walking them once templates each value once."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 def _filter(function):
     def wrapped(*args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            return function(*(plain(arg) for arg in args), **{key: plain(arg) for key, arg in kwargs.items()})
         except platform_apps.CatalogError as error:
             raise AnsibleFilterError(str(error)) from None
     wrapped.__name__ = function.__name__
