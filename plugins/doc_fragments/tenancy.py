@@ -127,9 +127,12 @@ options:
     type: bool
     default: false
   cloudflared_image:
-    description: Image of the C(cloudflared) connector, pinned.
+    description:
+      - Image of the C(cloudflared) connector.
+      - Empty (the default) runs the release the collection pins (C(CLOUDFLARED_IMAGE) in
+        C(plugins/module_utils/tenancy/render.py), the one place it is written).
     type: str
-    default: docker.io/cloudflare/cloudflared:2025.11.1
+    default: ""
   cloudflared_replicas:
     description: Connector replicas per organization.
     type: int

@@ -10,7 +10,8 @@ import re
 
 import yaml
 
-GPU_LABEL_PREFIX = "aphex.io/gpu"
+from ansible_collections.aphex.platform.plugins.module_utils.naming import GPU_LABEL_PREFIX
+
 _LABEL_VALUE_INVALID = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -1,32 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over the platform app catalog (module_utils/platform_apps.py), for previews and inventory checks; the
+"""Filters over the platform app catalog (module_utils/platform/catalog.py), for previews and inventory checks; the
 platform_apps module renders and applies the same."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aphex.platform.plugins.module_utils import platform_apps
-
-
-def plain(value):
-    """The value as plain dicts and lists. Ansible hands filters lazily templated containers whose deepcopy costs
-    seconds for the catalog (measured: 3.6 s of a 4 s task); walking them once templates each value once."""
-    if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    return value
+from ansible_collections.aphex.platform.plugins.module_utils.data import plain_data
+from ansible_collections.aphex.platform.plugins.module_utils.platform import catalog as platform_apps
 
 
 def _filter(function):
     def wrapped(*args, **kwargs):
         try:
-            return function(*(plain(arg) for arg in args), **{key: plain(arg) for key, arg in kwargs.items()})
+            return function(*(plain_data(arg) for arg in args), **{key: plain_data(arg) for key, arg in kwargs.items()})
         except platform_apps.CatalogError as error:
             raise AnsibleFilterError(str(error)) from None
     wrapped.__name__ = function.__name__

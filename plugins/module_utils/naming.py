@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Names, labels and limits of platform tenants: one place for each rule."""
+"""Names, labels, API versions and limits: one place for each rule. The lowest layer: imports nothing of the
+collection."""
 
 from __future__ import annotations
 
@@ -18,6 +19,19 @@ LABEL_OWNER_KIND = "platform.aphex/owner-kind"
 LABEL_OWNER_NAME = "platform.aphex/owner-name"
 LABEL_TEMPLATE_VERSION = "platform.aphex/template-version"
 ANNOTATION_APPLIED_HASH = "platform.aphex/applied-hash"
+# Labels of the platform layer: the component a manifest set belongs to, the ArgoCD wave of a platform app, the
+# prefix of the GPU labels K3s nodes carry.
+LABEL_COMPONENT = "aphex.io/component"
+LABEL_WAVE = "aphex.io/wave"
+GPU_LABEL_PREFIX = "aphex.io/gpu"
+
+# API versions the collection writes.
+RBAC = "rbac.authorization.k8s.io"
+RBAC_V1 = f"{RBAC}/v1"
+TRIGGERS_V1BETA1 = "triggers.tekton.dev/v1beta1"
+ARGOCD_V1ALPHA1 = "argoproj.io/v1alpha1"
+APHEX_V1ALPHA1 = "aphex.io/v1alpha1"
+APPLICATION = (ARGOCD_V1ALPHA1, "Application")
 
 OWNER_ORGANIZATION = "Organization"
 OWNER_PIPELINE = "Pipeline"

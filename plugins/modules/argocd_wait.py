@@ -100,15 +100,15 @@ waves:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.argocd_status import (
-    APPLICATION,
-    ConvergenceError,
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.naming import APPLICATION
+from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import (
     done,
     wait_for_wave,
     waves,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
 
 
 def main():
@@ -125,7 +125,7 @@ def main():
                                           "interval": {"type": "float", "default": 5}},
                            supports_check_mode=True)
     params = module.params
-    try:
+    with failing_on(module):
         api = connect(module)
 
         def read():
@@ -142,10 +142,6 @@ def main():
         report = [wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
                                 error_grace=params["error_grace"], revisions=params["revisions"])
                   for wave in selected]
-    except ConvergenceError as error:
-        module.fail_json(msg=str(error))
-    except ClusterApiError as error:
-        module.fail_json(msg=str(error))
     module.exit_json(changed=False, waves=report)
 
 

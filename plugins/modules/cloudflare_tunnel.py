@@ -49,11 +49,20 @@ options:
     type: str
   tunnels:
     description:
-      - One entry per organization, each a mapping with C(organization) (its name) and optional C(state)
-        (C(present) or C(absent)).
+      - One entry per organization; M(aphex.platform.organization) returns them in this shape as its C(tunnels).
     type: list
     elements: dict
     required: true
+    suboptions:
+      organization:
+        description: The organization's name, a DNS label.
+        type: str
+        required: true
+      state:
+        description: C(absent) deletes the organization's DNS record, tunnel configuration, connections and tunnel.
+        type: str
+        choices: [present, absent]
+        default: present
   name_pattern:
     description: Tunnel name, with C({organization}) replaced.
     type: str
@@ -140,17 +149,17 @@ tunnels:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.cloudflare_tunnels import (
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels import (
     CLOUDFLARE_IMPORT_ERROR,
     HAS_CLOUDFLARE,
     Desired,
-    TunnelError,
     Tunnels,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApi, ClusterApiError
-from ansible_collections.aphex.platform.plugins.module_utils.run_lock import RunLock
-from ansible_collections.aphex.platform.plugins.module_utils.tunnel_secrets import store_tokens
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
+from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.tunnel_secrets import store_tokens
 from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
 
 
@@ -164,7 +173,9 @@ def main():
             "zone": {"type": "str", "required": True},
             "zone_id": {"type": "str"},
             "base_url": {"type": "str"},
-            "tunnels": {"type": "list", "elements": "dict", "required": True},
+            "tunnels": {"type": "list", "elements": "dict", "required": True, "options": {
+                "organization": {"type": "str", "required": True},
+                "state": {"type": "str", "choices": ["present", "absent"], "default": "present"}}},
             "name_pattern": {"type": "str", "default": "webhooks-{organization}"},
             "service_pattern": {"type": "str",
                                 "default": "http://el-github-listener.org-{organization}.svc.cluster.local:8080"},
@@ -181,20 +192,18 @@ def main():
     params = module.params
     zone = params["zone"].lower().rstrip(".")
 
-    desired, problems = [], []
-    for index, entry in enumerate(params["tunnels"]):
-        org, state = entry.get("organization"), entry.get("state", "present")
-        if not isinstance(org, str) or not DNS_LABEL.match(org):
-            problems.append(f"tunnels[{index}].organization: '{org}' is not a DNS label")
-        elif state not in ("present", "absent"):
-            problems.append(f"tunnels[{org}].state: '{state}' must be present or absent")
-        else:
-            desired.append(Desired(org, state, params["name_pattern"].format(organization=org), f"{org}.{zone}",
-                                   params["service_pattern"].format(organization=org)))
+    # the argument spec checked the fields; a name is also a host name and part of a tunnel's name
+    problems = [f"tunnels[{index}].organization: '{entry['organization']}' is not a DNS label"
+                for index, entry in enumerate(params["tunnels"]) if not DNS_LABEL.match(entry["organization"])]
     if problems:
         module.fail_json(msg="invalid tunnels: " + "; ".join(problems), problems=problems)
+    desired = [Desired(entry["organization"], entry["state"],
+                       params["name_pattern"].format(organization=entry["organization"]),
+                       f"{entry['organization']}.{zone}",
+                       params["service_pattern"].format(organization=entry["organization"]))
+               for entry in params["tunnels"]]
 
-    try:
+    with failing_on(module):
         api = ClusterApi(params["kubeconfig"], params["context"], params["request_timeout"]) \
             if params["kubeconfig"] else None
         if api is not None and params["lock_holder"] and not module.check_mode:
@@ -205,8 +214,6 @@ def main():
         outcomes = tunnels.converge(desired, zone_id)
         if api is not None:
             store_tokens(api, tunnels, outcomes, module.check_mode)
-    except (TunnelError, ClusterApiError) as error:
-        module.fail_json(msg=str(error))
 
     result = {"changed": any(o.changed for o in outcomes), "tunnels": [o.report() for o in outcomes]}
     if module._diff:

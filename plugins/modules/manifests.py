@@ -92,10 +92,10 @@ requests:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.yaml import yaml_load_all
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
-from ansible_collections.aphex.platform.plugins.module_utils.manifests import (
-    ManifestError,
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
+from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import (
     converge,
     wait_available,
     with_overlays,
@@ -116,22 +116,20 @@ def main():
         required_one_of=[("src", "definitions")], mutually_exclusive=[("src", "definitions")],
         supports_check_mode=True)
     params = module.params
-    try:
-        if params["src"]:
+    documents = params["definitions"]
+    if params["src"]:
+        try:
             with open(params["src"], encoding="utf-8") as handle:
                 documents = list(yaml_load_all(handle))
-        else:
-            documents = params["definitions"]
+        except OSError as error:
+            module.fail_json(msg=f"cannot read {params['src']}: {error}")
+    with failing_on(module):
         api = connect(module)
         documents = with_overlays(documents, params["overlays"])
         result = converge(api, documents, params["component"], params["namespace"], params["prune"],
                           module.check_mode)
         if params["wait_deployments"] and not module.check_mode:
             wait_available(api, params["wait_deployments"], params["namespace"], params["wait_timeout"])
-    except OSError as error:
-        module.fail_json(msg=f"cannot read {params['src']}: {error}")
-    except (ManifestError, ClusterApiError) as error:
-        module.fail_json(msg=str(error))
     output = {"changed": result.changed, "objects": [r for r in result.reports() if r["action"] != "unchanged"],
               "unchanged": sum(1 for r in result.reports() if r["action"] == "unchanged"),
               "requests": dict(api.requests)}

@@ -83,6 +83,15 @@ organizations:
   elements: dict
   sample:
     - {name: acme, state: present, namespace: org-acme, webhook_url: "https://acme.example.com"}
+tunnels:
+  description:
+    - The organizations as M(aphex.platform.cloudflare_tunnel) takes them in its O(aphex.platform.cloudflare_tunnel#module:tunnels)
+      option, removed ones included (their tunnels go too).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {organization: acme, state: present}
 unlisted:
   description:
     - Names of the managed organizations in the cluster that the inventory does not list. Without O(prune) they are
@@ -107,7 +116,7 @@ webhook_secrets:
   type: dict
 """
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy_module import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import run_module
 
 
 def main():

@@ -91,7 +91,7 @@ requests:
   sample: {list: 16, apply: 0, delete: 0}
 """
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy_module import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import run_module
 
 
 def main():

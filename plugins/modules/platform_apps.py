@@ -114,11 +114,11 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
-from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError, converge
-from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import (
-    CatalogError,
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
+from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import converge
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import (
     platform_applications,
     platform_root_application,
     platform_waves,
@@ -139,18 +139,13 @@ def main():
         "namespace": {"type": "str", "default": "argocd"},
     }, supports_check_mode=True)
     params = module.params
-    try:
+    with failing_on(module):
         children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
                                          params["extra"], params["manifest_sets"], params["raw_chart"],
                                          params["chart_mirror"])
-    except CatalogError as error:
-        module.fail_json(msg=str(error))
-    root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
-    try:
+        root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
         api = connect(module)
         result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)
-    except (ManifestError, ClusterApiError) as error:
-        module.fail_json(msg=str(error))
     output = {"changed": result.changed, "waves": platform_waves(children),
               "objects": [r for r in result.reports() if r["action"] != "unchanged"], "requests": dict(api.requests)}
     if module._diff:

@@ -96,9 +96,10 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
-from ansible_collections.aphex.platform.plugins.module_utils.platform_secrets import SecretSpecError, converge
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
+from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import converge
 
 SECRET_SPEC = {
     "name": {"type": "str", "required": True},
@@ -112,11 +113,9 @@ SECRET_SPEC = {
 def main():
     secrets_arg = {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}
     module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": secrets_arg}, supports_check_mode=True)
-    try:
+    with failing_on(module):
         api = connect(module)
         result = converge(api, module.params["secrets"], module.check_mode)
-    except (SecretSpecError, ClusterApiError) as error:
-        module.fail_json(msg=str(error))
     output = {"changed": result["changed"], "objects": result["objects"], "requests": dict(api.requests)}
     if module._diff:
         output["diff"] = result["diffs"]

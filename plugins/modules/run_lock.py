@@ -97,9 +97,10 @@ released:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aphex.platform.plugins.module_utils.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, connect
-from ansible_collections.aphex.platform.plugins.module_utils.run_lock import RunLock
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
+from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
 
 
 def main():
@@ -114,7 +115,7 @@ def main():
     api = connect(module)
     lock = RunLock(api, params["holder"], params["lease_seconds"])
     result = {"changed": False, "holder": params["holder"]}
-    try:
+    with failing_on(module, **result):
         if module.check_mode:
             lease = lock.read()
             if lease and not lock.expired(lease) and not lock.held_by_me(lease):
@@ -129,8 +130,6 @@ def main():
             result["released"] = lock.release()
             if not result["released"]:
                 module.warn(f"the run lock was no longer held by {params['holder']} when it was to be given back")
-    except ClusterApiError as error:
-        module.fail_json(msg=str(error), **result)
     module.exit_json(**result)
 
 

@@ -26,8 +26,8 @@ from kubernetes import config  # noqa: E402
 _AnsibleCollectionFinder(paths=[str(REPO / ".collections")])._install()  # pylint: disable=protected-access
 
 from ansible.module_utils.common.yaml import yaml_load  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.reconcile import without_status  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import (  # noqa: E402
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import without_status  # noqa: E402
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (  # noqa: E402
     TenancySettings, render_organization, render_pipeline)
 
 from tests.ansible_runner import run_playbook  # noqa: E402

@@ -17,7 +17,7 @@ from tests.integration.tenancy_inventory import (
     tenant_writes,
     write_inventory,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import event_filter
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, event_filter
 from tests.k8s_helpers import get, list_labelled, wait_for
 from tests.unit.test_validation import CASES as INVALID_CASES
 
@@ -273,7 +273,7 @@ def test_editing_a_tenant_updates_only_what_changed(tenants, platform_apis, audi
 
 def _tenant_objects(api, selector):
     """Every object still labelled with the selector, across the kinds the tenants use (cluster-scoped too)."""
-    from ansible_collections.aphex.platform.plugins.module_utils.tenancy import ORGANIZATION_KINDS, PIPELINE_KINDS
+    from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import ORGANIZATION_KINDS, PIPELINE_KINDS
 
     found = []
     for api_version, kind in dict.fromkeys(ORGANIZATION_KINDS + PIPELINE_KINDS):
@@ -488,7 +488,7 @@ def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_a
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         assert deployment["spec"]["replicas"] == 2
-        assert container["image"] == "docker.io/cloudflare/cloudflared:2025.11.1"
+        assert container["image"] == CLOUDFLARED_IMAGE  # the role leaves the image to the module
         assert container["env"] == [{"name": "TUNNEL_TOKEN", "valueFrom": {"secretKeyRef": {
             "name": "cloudflared-token", "key": "token"}}}]
         assert container["readinessProbe"]["httpGet"]["path"] == "/ready"

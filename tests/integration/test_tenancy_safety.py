@@ -371,7 +371,7 @@ def test_a_pipeline_dropped_from_the_list_without_prune_is_left_alone_and_report
 # ------------------------------------------------------------------ item 15
 def test_an_api_server_that_stops_is_named_with_the_step_and_object(bare_control_plane):
     """Issue 11 item 15: a killed API server gave urllib3's text, naming no object."""
-    from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApi, ClusterApiError
+    from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi, ClusterApiError
 
     api = ClusterApi(str(bare_control_plane.admin_kubeconfig), request_timeout=5)
     assert api.list("v1", "Namespace")

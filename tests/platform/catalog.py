@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
-from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import platform_applications
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import platform_applications
 
 from tests.platform.charts import REPO
 

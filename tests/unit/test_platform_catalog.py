@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.aphex.platform.plugins.module_utils.platform_apps import (
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import (
     CatalogError,
     merged_catalog,
     platform_applications,
@@ -13,8 +13,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform_apps impor
     platform_waves,
     tenant_ingress_namespaces,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.platform_secrets import validate
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import _dispatcher_template
+from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import validate
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import _dispatcher_template
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]

@@ -1,6 +1,6 @@
 """Comparing desired and live objects: what counts as a change, what a diff shows."""
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
-from ansible_collections.aphex.platform.plugins.module_utils.reconcile import (
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import (
     REDACTED, contains, execute, manifest_hash, plan, project, redact)
 
 

@@ -1,9 +1,10 @@
 """Rendering tenants: names, labels and the choices that integration tests do not cover."""
 import pytest
 
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import BUILTIN_KIND_ORDER, plan
 from ansible_collections.aphex.platform.plugins.module_utils.naming import repo_label_value, reserved_conflict
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import (
-    TenancySettings, render_organization, render_pipeline)
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
+    APPLY_ORDER, ORGANIZATION_KINDS, PIPELINE_KINDS, TenancySettings, render_organization, render_pipeline)
 
 DOCUMENT = {"apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": {"name": "x"}, "spec": {"tasks": []}}
 PIPELINE = {"name": "web", "organization": "acme", "repo": "acme/web"}
@@ -98,3 +99,32 @@ def test_a_pipeline_deploys_only_through_its_own_project_into_its_own_namespace(
     [applications] = [rule for rule in objects[("Role", "pipeline-runner")]["rules"]
                       if rule["apiGroups"] == ["argoproj.io"]]
     assert applications["resources"] == ["applications"]
+
+
+def _every_variant():
+    """Objects of an organization and a pipeline with every option that adds a kind turned on."""
+    org = {"name": "acme", "display_name": "Acme", "admin_users": ["admin@acme.io"]}
+    settings = TenancySettings(webhook_domain="hooks.example.com", tunnels=True, egress="restricted")
+    return (render_organization(org, ["web"], "c2VjcmV0", settings),
+            render_pipeline(PIPELINE, DOCUMENT, "c2VjcmV0", settings))
+
+
+def test_every_rendered_kind_is_read_by_the_converge_and_has_its_place_in_the_apply_order():
+    """The kinds a tenant owns are declared once, next to the renderers: a kind rendered but not declared would be
+    re-applied on every run (never read back), a declared one never rendered is read for nothing."""
+    organization, pipeline = _every_variant()
+    org_kinds = {(o["apiVersion"], o["kind"]) for o in organization}
+    pipeline_kinds = {(o["apiVersion"], o["kind"]) for o in pipeline}
+    assert org_kinds == set(ORGANIZATION_KINDS)
+    assert pipeline_kinds == set(PIPELINE_KINDS)
+    placed = set(BUILTIN_KIND_ORDER) | set(APPLY_ORDER)
+    assert (org_kinds | pipeline_kinds) - placed == set()
+
+
+def test_a_tenants_records_are_written_after_what_they_describe():
+    organization, pipeline = _every_variant()
+    for objects, record in ((organization, "Organization"), (pipeline, "RepoBinding")):
+        written = [change.key[1] for change in plan(objects, {}, [], order=APPLY_ORDER).changes]
+        assert written[-1] == record
+        assert written[0] == "Namespace"
+        assert written.index("Role") < written.index("RoleBinding")

@@ -12,7 +12,7 @@ from pathlib import Path
 import celpy
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import (
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
     EVENT_TYPES,
     TRIGGER_BINDING_NAME,
     TenancySettings,

@@ -1,7 +1,7 @@
 """Every invalid inventory is refused before anything is written, with a message naming tenant and field."""
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.validation import TenantValidationError, validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import TenantValidationError, validate_tenants
 
 PIPELINE = "apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata: {name: x}\nspec: {tasks: []}\n"
 

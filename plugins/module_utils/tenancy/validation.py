@@ -14,6 +14,8 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import quantity
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     DNS_LABEL,
     ORG_NAME_MAX,
@@ -29,7 +31,6 @@ STATES = ("present", "absent")
 DISPLAY_NAME_MAX = 256
 QUOTA_KEYS = ("requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "persistentvolumeclaims", "pods",
               "requests.storage", "services", "configmaps", "secrets")
-QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
 
 ORG_FIELDS = ("name", "display_name", "admin_users", "state", "rotate_webhook_secret", "cascade")
 PIPELINE_FIELDS = ("name", "organization", "repo", "pipeline", "quota", "state", "isolation")
@@ -38,12 +39,12 @@ ORG_BOOLEANS = ("rotate_webhook_secret", "cascade")
 PIPELINE_BOOLEANS = ("isolation",)
 
 
-class TenantValidationError(Exception):
+class TenantValidationError(AphexError):
     """Raised with every problem found; the message lists them one per line."""
 
     def __init__(self, problems):
         self.problems = problems
-        super().__init__("invalid tenant inventory:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__("invalid tenant inventory:\n" + "\n".join(f"  - {p}" for p in problems), problems=problems)
 
 
 def _name_problems(where: str, name, limit: int) -> list:
@@ -156,7 +157,7 @@ def quota_problems(where: str, quota) -> list:
     for key, value in quota.items():
         if key not in QUOTA_KEYS:
             problems.append(f"{where}.{key}: unknown quota key (known: {', '.join(QUOTA_KEYS)})")
-        elif not QUANTITY.match(str(value)):
+        elif quantity(value) is None or quantity(value) < 0:
             problems.append(f"{where}.{key}: '{value}' is not a Kubernetes quantity")
     return problems
 

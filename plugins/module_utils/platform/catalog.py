@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.aphex.platform.plugins.module_utils.argocd_status import SYNC_WAVE
-from ansible_collections.aphex.platform.plugins.module_utils.manifests import deep_merge
-from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
+from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_V1ALPHA1, DNS_LABEL, LABEL_WAVE
+from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import SYNC_WAVE
 
 PART_OF = "aphex-platform"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -24,7 +25,7 @@ PLATFORM_PROJECT = "platform"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
 
 
-class CatalogError(ValueError):
+class CatalogError(AphexError):
     """The catalog, an override or an extra app is invalid; the message names the app and the field."""
 
 
@@ -162,7 +163,7 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
             destination["namespace"] = entry["namespace"]
         application = {
             "namespace": "argocd",
-            "additionalLabels": {"app.kubernetes.io/part-of": PART_OF, "aphex.io/wave": str(entry["wave"])},
+            "additionalLabels": {"app.kubernetes.io/part-of": PART_OF, LABEL_WAVE: str(entry["wave"])},
             "additionalAnnotations": {SYNC_WAVE: str(entry["wave"])},
             "finalizers": [FINALIZER],
             "project": project,
@@ -181,7 +182,7 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
     """The root Application platform-root: the argocd-apps chart with the children as values, so the platform
     needs no Git repository of its own."""
     return {
-        "apiVersion": "argoproj.io/v1alpha1",
+        "apiVersion": ARGOCD_V1ALPHA1,
         "kind": "Application",
         "metadata": {"name": "platform-root", "namespace": namespace, "finalizers": [FINALIZER],
                      "labels": {"app.kubernetes.io/name": "platform-root"}},

@@ -11,12 +11,14 @@ import os
 import traceback
 from contextlib import contextmanager
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
 
 try:
     import urllib3
     from kubernetes import client, config, dynamic
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+    from kubernetes.utils import parse_quantity
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
@@ -33,6 +35,19 @@ try:
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+
+
+def quantity(value):
+    """The amount a Kubernetes quantity stands for ("1000m" and "1" are equal), by the client library's own parser;
+    None when the value is not a quantity (the API server refuses surrounding blanks, which the parser would allow)."""
+    text = str(value)
+    if text != text.strip():
+        return None
+    try:
+        return parse_quantity(text)
+    except (ValueError, ArithmeticError):
+        return None
+
 
 # Which platform app serves each API group the tenants need.
 API_PROVIDERS = {
@@ -64,7 +79,7 @@ def connect(module) -> "ClusterApi":
         raise  # not reached: fail_json exits
 
 
-class ClusterApiError(Exception):
+class ClusterApiError(AphexError):
     """A request failed; the message says which object and why."""
 
 

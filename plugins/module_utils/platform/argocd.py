@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-APPLICATION = ("argoproj.io/v1alpha1", "Application")
 
 
-class ConvergenceError(Exception):
+class ConvergenceError(AphexError):
     """An application is Degraded, or a wave did not finish in time."""
 
 

@@ -17,24 +17,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ConflictError
-from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ConflictError, quantity
+from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH, RBAC_V1
 
 REDACTED = "<redacted>"
 # Apply in this order so that namespaces, identities and roles exist before
 # what refers to them; delete in the reverse order.
-KIND_ORDER = (
-    "Namespace", "ClusterRole", "ServiceAccount", "Role", "Secret", "ConfigMap", "RoleBinding",
-    "ClusterRoleBinding", "ResourceQuota", "LimitRange", "NetworkPolicy", "ClusterSecretStore", "Pipeline",
-    "TriggerBinding", "TriggerTemplate", "Trigger", "EventListener", "Deployment", "AppProject", "Application",
-    "Organization", "RepoBinding",
+# Built-in kinds in the order what an object refers to exists first (a namespace before what it holds, a role before
+# its binding); the kinds of other APIs follow in the order the caller declares (`plan(order=...)`), then the rest.
+BUILTIN_KIND_ORDER = (
+    ("v1", "Namespace"), ("apiextensions.k8s.io/v1", "CustomResourceDefinition"), (RBAC_V1, "ClusterRole"),
+    ("v1", "ServiceAccount"), (RBAC_V1, "Role"), ("v1", "Secret"), ("v1", "ConfigMap"), (RBAC_V1, "RoleBinding"),
+    (RBAC_V1, "ClusterRoleBinding"),
+    ("v1", "ResourceQuota"), ("v1", "LimitRange"), ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("v1", "Service"), ("apps/v1", "Deployment"),
 )
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_SUFFIX = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-           "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 
 
 def object_key(obj: dict) -> tuple:
@@ -47,21 +46,12 @@ def describe(key: tuple) -> str:
     return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
 
-def _kind_rank(kind: str) -> int:
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-
-
-def _quantity(value: str):
-    match = _QUANTITY.match(value)
-    if not match:
-        return None
-    number, suffix = match.groups()
-    try:
-        if suffix and suffix[0] in "eE":
-            return float(number + suffix)
-        return float(number) * _SUFFIX[suffix or ""]
-    except ValueError:
-        return None
+def _ranking(order=()):
+    """(apiVersion, kind) -> its place in the built-in order, then the caller's order, then last."""
+    ranks = {}
+    for rank, api_kind in enumerate(tuple(BUILTIN_KIND_ORDER) + tuple(order)):
+        ranks.setdefault(api_kind, rank)
+    return lambda api_version, kind: ranks.get((api_version, kind), len(ranks))
 
 
 def contains(live, desired) -> bool:
@@ -76,7 +66,7 @@ def contains(live, desired) -> bool:
         return True
     # The API server canonicalises quantities ("1000m" is stored as "1").
     if isinstance(desired, str) and isinstance(live, str):
-        wanted, actual = _quantity(desired), _quantity(live)
+        wanted, actual = quantity(desired), quantity(live)
         return wanted is not None and wanted == actual
     return False
 
@@ -172,11 +162,13 @@ class Plan:
         return [change.diff() for change in self.changes if change.changed]
 
 
-def plan(desired: list, live: dict, delete: list, create_only=frozenset()) -> Plan:
+def plan(desired: list, live: dict, delete: list, create_only=frozenset(), order=()) -> Plan:
     """Compare desired manifests with live objects (keyed by object_key); `delete` lists live keys to remove;
-    missing objects whose key is in `create_only` are created with POST rather than applied."""
+    missing objects whose key is in `create_only` are created with POST rather than applied. Writes go in
+    BUILTIN_KIND_ORDER then `order` ((apiVersion, kind) pairs), deletions in reverse."""
+    rank = _ranking(order)
     changes = []
-    for manifest in sorted(desired, key=lambda m: _kind_rank(m["kind"])):
+    for manifest in sorted(desired, key=lambda m: rank(m["apiVersion"], m["kind"])):
         manifest = copy.deepcopy(manifest)
         manifest["metadata"].setdefault("annotations", {})[ANNOTATION_APPLIED_HASH] = manifest_hash(manifest)
         key = object_key(manifest)
@@ -190,7 +182,7 @@ def plan(desired: list, live: dict, delete: list, create_only=frozenset()) -> Pl
         status_same = status is None or contains(current.get("status") or {}, status)
         changes.append(Change("unchanged" if same else "updated", key, manifest, current,
                               status_changed=not status_same))
-    for key in sorted(delete, key=lambda k: -_kind_rank(k[1])):
+    for key in sorted(delete, key=lambda k: -rank(k[0], k[1])):
         changes.append(Change("deleted", key, live=live[key]))
     return Plan(changes)
 

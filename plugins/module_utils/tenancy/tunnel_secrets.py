@@ -17,7 +17,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     OWNER_TUNNEL,
     org_namespace,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import TOKEN_SECRET
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import TOKEN_SECRET
 
 
 def token_secret(org: str, token: str) -> dict:

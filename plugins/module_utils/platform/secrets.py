@@ -17,14 +17,15 @@ import re
 import secrets
 import string
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL, LABEL_MANAGED_BY, MANAGED_BY
-from ansible_collections.aphex.platform.plugins.module_utils.reconcile import REDACTED
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import REDACTED
 
 GENERATORS = ("hex", "base64", "alphanumeric")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
-class SecretSpecError(Exception):
+class SecretSpecError(AphexError):
     """The requested secrets are invalid; nothing was read or written."""
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 import time
 
-from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_MANAGED_BY, MANAGED_BY
-from ansible_collections.aphex.platform.plugins.module_utils.reconcile import execute, object_key, plan
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge
+from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import execute, object_key, plan
 
-LABEL_COMPONENT = "aphex.io/component"
 
-
-class ManifestError(Exception):
+class ManifestError(AphexError):
     """The manifests or the wait failed; the message names the object."""
 
 
@@ -44,15 +44,6 @@ def prepare(api, documents: list, component: str, namespace: str | None) -> list
                                   LABEL_COMPONENT: component}
             objects.append(obj)
     return objects
-
-
-def deep_merge(base, overlay):
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        merged = dict(base)
-        for key, value in overlay.items():
-            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    return copy.deepcopy(overlay)
 
 
 def with_overlays(documents: list, overlays: list) -> list:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
+    APHEX_V1ALPHA1,
+    APPLICATION,
     ARGOCD_NAMESPACE,
+    ARGOCD_V1ALPHA1,
+    RBAC,
+    RBAC_V1,
+    TRIGGERS_V1BETA1,
     LABEL_ORGANIZATION,
     LABEL_REPO,
     LABEL_TEMPLATE_VERSION,
@@ -34,10 +40,32 @@ EVENT_TYPES = ("push", "pull_request")
 PULL_REQUEST_ACTIONS = ("opened", "synchronize", "reopened")
 REVISION_EXPRESSION = "has(body.pull_request) ? body.pull_request.head.sha : body.after"
 DISPATCHER_TEMPLATE = "run-pipeline-v1"
-RBAC = "rbac.authorization.k8s.io"
-RBAC_V1 = "rbac.authorization.k8s.io/v1"
-TRIGGERS_V1BETA1 = "triggers.tekton.dev/v1beta1"
 IN_CLUSTER = "https://kubernetes.default.svc"
+
+# The kinds each renderer produces: the converge reads exactly these (a kind missing here would be re-applied on
+# every run, and one never rendered would be read for nothing; tests/unit/test_tenants_render.py checks both), and
+# APPLY_ORDER is the order they are written in, what an object refers to first.
+ORGANIZATION_KINDS = (
+    ("v1", "Namespace"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"), (RBAC_V1, "RoleBinding"),
+    (RBAC_V1, "ClusterRoleBinding"), ("external-secrets.io/v1", "ClusterSecretStore"),
+    (TRIGGERS_V1BETA1, "TriggerBinding"), (TRIGGERS_V1BETA1, "EventListener"), ("apps/v1", "Deployment"),
+    (APHEX_V1ALPHA1, "Organization"),
+)
+PIPELINE_KINDS = (
+    ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"),
+    (RBAC_V1, "RoleBinding"), (RBAC_V1, "ClusterRole"), (RBAC_V1, "ClusterRoleBinding"), ("v1", "ResourceQuota"),
+    ("v1", "LimitRange"), ("networking.k8s.io/v1", "NetworkPolicy"), ("tekton.dev/v1", "Pipeline"),
+    (TRIGGERS_V1BETA1, "TriggerTemplate"), (TRIGGERS_V1BETA1, "Trigger"), (ARGOCD_V1ALPHA1, "AppProject"),
+    (APHEX_V1ALPHA1, "RepoBinding"),
+)
+# Built-in kinds go first in the order kube/reconcile.py knows; then these, the records of a tenant last, so that a
+# record exists only once what it describes does. Applications are never written here, only deleted (in reverse).
+APPLY_ORDER = (
+    ("external-secrets.io/v1", "ClusterSecretStore"), ("tekton.dev/v1", "Pipeline"),
+    (TRIGGERS_V1BETA1, "TriggerBinding"), (TRIGGERS_V1BETA1, "TriggerTemplate"), (TRIGGERS_V1BETA1, "Trigger"),
+    (TRIGGERS_V1BETA1, "EventListener"), (ARGOCD_V1ALPHA1, "AppProject"), APPLICATION,
+    (APHEX_V1ALPHA1, "Organization"), (APHEX_V1ALPHA1, "RepoBinding"),
+)
 
 DEFAULT_QUOTA = {"requests.cpu": "4", "limits.cpu": "8", "requests.memory": "8Gi", "limits.memory": "16Gi",
                  "persistentvolumeclaims": "5", "pods": "20"}
@@ -163,7 +191,7 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
         message = "Organization onboarded"
     else:
         message = "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"
-    objects.append(_object("aphex.io/v1alpha1", "Organization", name, labels, settings.platform_namespace,
+    objects.append(_object(APHEX_V1ALPHA1, "Organization", name, labels, settings.platform_namespace,
                            spec={"displayName": org["display_name"], "adminUsers": list(org["admin_users"])},
                            status={"phase": "Ready", "namespace": namespace, "webhookURL": settings.webhook_url(name),
                                    "message": message}))
@@ -310,7 +338,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
         # namespace alone: a `<name>-*` destination would reach every namespace sharing the prefix (a pipeline
         # named `kube` would reach kube-system). What the isolation rests on (network policy, quota, limits,
         # role bindings) is not the tenant's to deploy: ArgoCD applies with cluster-wide rights.
-        _object("argoproj.io/v1alpha1", "AppProject", name, labels, settings.argocd_namespace, spec={
+        _object(ARGOCD_V1ALPHA1, "AppProject", name, labels, settings.argocd_namespace, spec={
             "description": f"Project for {name} pipeline",
             "sourceRepos": [f"https://github.com/{repo}", f"https://github.com/{repo}.git"],
             "sourceNamespaces": [name],
@@ -342,7 +370,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
     ]
     if pipeline.get("isolation", settings.isolation):
         objects += _isolation(name, org, labels, pipeline.get("quota") or {}, settings)
-    objects.append(_object("aphex.io/v1alpha1", "RepoBinding", name, labels, settings.platform_namespace, spec={
+    objects.append(_object(APHEX_V1ALPHA1, "RepoBinding", name, labels, settings.platform_namespace, spec={
         "aphexOrg": org, "repoOrg": repo_owner, "repoName": repo_name, "pipelineName": name,
         "templateRef": DISPATCHER_TEMPLATE,
     }, status={"phase": "Ready", "message": "Pipeline onboarded", "namespace": name,

@@ -19,6 +19,8 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+
 try:
     import cloudflare
 
@@ -36,7 +38,7 @@ RETRY_CAP_SECONDS = 30
 AMBIENT_CREDENTIALS = ("CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY", "CLOUDFLARE_API_USER_SERVICE_KEY")
 
 
-class TunnelError(Exception):
+class TunnelError(AphexError):
     """A problem the module reports as a failure, with what to do about it."""
 
 

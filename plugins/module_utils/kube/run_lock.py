@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_api import ClusterApiError, ConflictError
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError, ConflictError
 
 LEASE = ("coordination.k8s.io/v1", "Lease")
 LOCK_NAME = "aphex-platform-run"

@@ -15,7 +15,9 @@ import time
 
 from ansible.module_utils.common.yaml import yaml_load
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
+    APPLICATION,
     LABEL_MANAGED_BY,
     LABEL_ORGANIZATION,
     LABEL_OWNER_KIND,
@@ -26,29 +28,17 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     OWNER_PIPELINE,
     org_namespace,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.reconcile import describe, execute, object_key, plan
-from ansible_collections.aphex.platform.plugins.module_utils.tenants import (
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import describe, execute, object_key, plan
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
+    APPLY_ORDER,
+    ORGANIZATION_KINDS,
+    PIPELINE_KINDS,
     WEBHOOK_SECRET_NAME,
     render_organization,
     render_pipeline,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.validation import validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
 
-RBAC_V1 = "rbac.authorization.k8s.io/v1"
-TRIGGERS = "triggers.tekton.dev/v1beta1"
-ORGANIZATION_KINDS = (
-    ("v1", "Namespace"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"), (RBAC_V1, "RoleBinding"),
-    (RBAC_V1, "ClusterRoleBinding"), ("external-secrets.io/v1", "ClusterSecretStore"), (TRIGGERS, "TriggerBinding"),
-    (TRIGGERS, "EventListener"), ("apps/v1", "Deployment"), ("aphex.io/v1alpha1", "Organization"),
-)
-PIPELINE_KINDS = (
-    ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"),
-    (RBAC_V1, "RoleBinding"), (RBAC_V1, "ClusterRole"), (RBAC_V1, "ClusterRoleBinding"), ("v1", "ResourceQuota"),
-    ("v1", "LimitRange"), ("networking.k8s.io/v1", "NetworkPolicy"), ("tekton.dev/v1", "Pipeline"),
-    (TRIGGERS, "TriggerTemplate"), (TRIGGERS, "Trigger"), ("argoproj.io/v1alpha1", "AppProject"),
-    ("aphex.io/v1alpha1", "RepoBinding"),
-)
-APPLICATION = ("argoproj.io/v1alpha1", "Application")
 MANAGED_SELECTOR = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
 # A prune may remove one tenant, or up to this share of the managed tenants, without prune_confirm: more looks like
 # an inventory that was not loaded (a renamed host, a missing host_vars file) rather than a decision.
@@ -56,7 +46,7 @@ PRUNE_UNCONFIRMED_SHARE = 0.1
 DELETION_POLL_SECONDS = 1.0
 
 
-class TenancyError(Exception):
+class TenancyError(AphexError):
     """A problem with the request as a whole, found before any write."""
 
 
@@ -305,7 +295,7 @@ class Tenancy:
         def finish(desired, previewed_namespaces):
             deletions = self._deletions(OWNER_ORGANIZATION, removed) + self._stale(OWNER_ORGANIZATION, present, desired)
             deletions += self._applications_of(removed_org_pipelines)
-            result = plan(desired, self.live, deletions, create_only=self._new_webhook_secrets(desired))
+            result = plan(desired, self.live, deletions, create_only=self._new_webhook_secrets(desired), order=APPLY_ORDER)
             execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
             tenants = [{"name": name, "state": "present", "namespace": org_namespace(name),
                         "webhook_url": self.settings.webhook_url(name)} for name in present]
@@ -350,7 +340,7 @@ class Tenancy:
         def finish(desired, previewed_namespaces):
             deletions = self._deletions(OWNER_PIPELINE, removed) + self._applications_of(removed)
             deletions += self._stale(OWNER_PIPELINE, [p["name"] for p in present], desired)
-            result = plan(desired, self.live, deletions)
+            result = plan(desired, self.live, deletions, order=APPLY_ORDER)
             execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
             tenants = [{"name": p["name"], "state": "present", "organization": p["organization"],
                         "namespace": p["name"]} for p in present]

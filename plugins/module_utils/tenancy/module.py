@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The body of the organization and pipeline modules: arguments in, one
+converge, errors turned into fail_json once, at the top."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
+from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    ClusterApi,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
+from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
+
+
+# documented in the doc fragment `tenancy`
+TENANCY_ARGS = {
+    "organizations": {"type": "list", "elements": "dict", "default": []},
+    "pipelines": {"type": "list", "elements": "dict", "default": []},
+    "prune": {"type": "bool", "default": False},
+    "prune_confirm": {"type": "int", "default": 0},
+    "deletion_timeout": {"type": "int", "default": 120},
+    "lock_holder": {"type": "str"},
+    "validate_only": {"type": "bool", "default": False},
+    "webhook_domain": {"type": "str", "default": ""},
+    "platform_namespace": {"type": "str", "default": PLATFORM_NAMESPACE},
+    "argocd_namespace": {"type": "str", "default": ARGOCD_NAMESPACE},
+    "isolation": {"type": "bool", "default": True},
+    "quota": {"type": "dict", "default": {}},
+    "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
+    "ingress_namespaces": {"type": "list", "elements": "str", "default": []},
+    "tunnels": {"type": "bool", "default": False},
+    "cloudflared_image": {"type": "str", "default": ""},
+    "cloudflared_replicas": {"type": "int", "default": 2},
+}
+
+
+def settings_from(params: dict) -> TenancySettings:
+    return TenancySettings(
+        webhook_domain=params["webhook_domain"],
+        platform_namespace=params["platform_namespace"],
+        argocd_namespace=params["argocd_namespace"],
+        isolation=params["isolation"],
+        quota={**DEFAULT_QUOTA, **{key: str(value) for key, value in params["quota"].items()}},
+        ingress_namespaces=params["ingress_namespaces"],
+        egress=params["egress"],
+        tunnels=params["tunnels"],
+        cloudflared_image=params["cloudflared_image"] or CLOUDFLARED_IMAGE,
+        cloudflared_replicas=params["cloudflared_replicas"],
+    )
+
+
+def run_module(what: str, extra_args=None) -> None:
+    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, **TENANCY_ARGS, **(extra_args or {})},
+                           supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    params = module.params
+    apis = []
+    settings = settings_from(params)
+
+    def connect():
+        apis.append(ClusterApi(params["kubeconfig"], params["context"], params["request_timeout"]))
+        return apis[0]
+
+    def check_lock(api):
+        if params["lock_holder"] and not module.check_mode:
+            RunLock(api, params["lock_holder"]).check()
+
+    if params["validate_only"]:
+        with failing_on(module):
+            validate_tenants(params["organizations"], params["pipelines"], settings.quota)
+        module.exit_json(changed=False, problems=[])
+    with failing_on(module):
+        plan, tenants, webhook_secrets, warnings, unlisted = run(
+            connect, params["organizations"], params["pipelines"], settings, params["prune"], module.check_mode,
+            what, params["prune_confirm"], params["deletion_timeout"], check_lock)
+    for warning in warnings:
+        module.warn(warning)
+    if what == "organizations" and not params["tunnels"] and any(
+            org.get("state", "present") == "present" for org in params["organizations"]):
+        module.warn("Cloudflare tunnels are off (no Cloudflare credentials: aphex_cloudflare_api_token, "
+                    "aphex_cloudflare_account_id, aphex_cloudflare_zone): organizations get no public webhook URL")
+    if unlisted[what]:
+        module.warn(f"{what} in the cluster but not in the inventory, left as they are (aphex_prune_tenants: true "
+                    f"removes them): {', '.join(unlisted[what])}")
+    result = {"changed": plan.changed, "objects": plan.reports(), what: tenants,
+              # what the cloudflare_tunnel module takes as its `tunnels`, as it is
+              **({"tunnels": [{"organization": org["name"], "state": org["state"]} for org in tenants]}
+                 if what == "organizations" else {}),
+              "unlisted": unlisted[what], "requests": dict(apis[0].requests)}
+    if module._diff:
+        result["diff"] = plan.diffs()
+    if params.get("show_secrets") and webhook_secrets:
+        result["webhook_secrets"] = webhook_secrets
+    module.exit_json(**result)
