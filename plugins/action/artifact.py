@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""aphex.platform.artifact: a checksummed file placed on the target, from a controller-local copy (hashed on the
+controller before anything is sent, so an air-gapped install downloads nothing and a wrong file is never placed) or
+downloaded by the target with the same checksum. Documented in plugins/modules/artifact.py."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PLACEMENT_ARGS = ("dest", "owner", "group", "mode")
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def problem_with(src: str, checksum: str) -> str | None:
+    """Why the controller-local file may not be placed, or None."""
+    if not os.path.isfile(src):
+        return f"{src} does not exist on the controller. Nothing was placed."
+    if checksum:
+        actual = file_sha256(src)
+        if actual != checksum:
+            return f"{src} has SHA-256 {actual}; expected {checksum}. Nothing was placed."
+    return None
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = True
+    _VALID_ARGS = frozenset(("src", "url", "checksum", "require_checksum", "name") + PLACEMENT_ARGS)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+        args = self._task.args
+        src, url = args.get("src") or "", args.get("url") or ""
+        checksum = str(args.get("checksum") or "").lower()
+        name = args.get("name") or os.path.basename(str(args.get("dest") or src or url))
+        error = self._argument_problem(args, src, url, checksum, name)
+        if error:
+            return {**result, "failed": True, "msg": error}
+        placement = {key: args[key] for key in PLACEMENT_ARGS if args.get(key) is not None}
+        if src:
+            error = problem_with(src, checksum)
+            if error:
+                return {**result, "failed": True, "msg": f"{name}: {error}"}
+            copied = self._copy(src, placement, task_vars)
+            return {**result, **copied, "source": "controller", "checksum": checksum}
+        module_args = {**placement, "url": url}
+        if checksum:
+            module_args["checksum"] = f"sha256:{checksum}"
+        downloaded = self._execute_module("ansible.legacy.get_url", module_args=module_args, task_vars=task_vars)
+        return {**result, **downloaded, "source": "download", "checksum": checksum}
+
+    @staticmethod
+    def _argument_problem(args, src, url, checksum, name):
+        if not args.get("dest"):
+            return f"{name}: dest is required"
+        if not src and not url:
+            return f"{name}: give src (a controller-local file) or url"
+        if checksum and not SHA256.match(checksum):
+            return f"{name}: checksum must be a SHA-256 (64 hex characters), not '{checksum}'"
+        if not checksum and boolean(args.get("require_checksum", True), strict=True):
+            return f"{name}: checksum is required: the SHA-256 (64 hex characters) its publisher lists"
+        return None
+
+    def _copy(self, src, placement, task_vars):
+        copy_task = self._task.copy()
+        copy_task.args.clear()
+        copy_task.args.update({**placement, "src": src})
+        copy_action = self._shared_loader_obj.action_loader.get(
+            "ansible.legacy.copy", task=copy_task, connection=self._connection, play_context=self._play_context,
+            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        return copy_action.run(task_vars=task_vars)
