@@ -5,9 +5,20 @@
 
 from __future__ import annotations
 
-SUPPORTED = {("Ubuntu", "22.04"), ("Ubuntu", "24.04"), ("Debian", "12")}
+from ansible_collections.aphex.platform.plugins.module_utils.naming import SUPPORTED_DISTRIBUTIONS
+
 # Blackwell and later (PCI device ids 0x29xx and up) run only with NVIDIA's open kernel modules.
 OPEN_MODULES_REQUIRED_FROM = 0x2900
+
+
+def unsupported_distribution(distribution: str, version, major_version=None) -> str:
+    """Why the host's distribution is not supported (the facts' distribution, distribution_version and, where the
+    minor version does not matter, distribution_major_version), or "" when it is."""
+    versions = SUPPORTED_DISTRIBUTIONS.get(distribution, {})
+    if str(version) in versions or (major_version is not None and str(major_version) in versions):
+        return ""
+    listed = ", ".join(f"{name} {'/'.join(known)}" for name, known in SUPPORTED_DISTRIBUTIONS.items())
+    return f"{distribution} {version} is not supported; aphex.platform supports {listed}"
 
 
 def _kernel_flavour(kernel: str) -> str:
@@ -63,8 +74,9 @@ def nvidia_driver_plan(gpu: dict, distribution: str, version: str, branch: str, 
     if not gpu.get("present"):
         fabric_manager = False
         return plan("none", "no NVIDIA GPU was found (nvidia-smi, /proc and the PCI bus); nothing is installed")
-    if (distribution, str(version)) not in SUPPORTED:
-        raise ValueError(f"nvidia_gpu supports Ubuntu 22.04, Ubuntu 24.04 and Debian 12, not {distribution} {version}")
+    problem = unsupported_distribution(distribution, version)
+    if problem:
+        raise ValueError(f"nvidia_gpu: {problem}")
     current, source = gpu.get("driver_version"), gpu.get("driver_source")
     if source == "manual":
         note = "" if gpu.get("driver_branch") == str(branch) else \
@@ -104,4 +116,4 @@ def nvidia_driver_plan(gpu: dict, distribution: str, version: str, branch: str, 
 
 class FilterModule:
     def filters(self):
-        return {"nvidia_driver_plan": nvidia_driver_plan}
+        return {"nvidia_driver_plan": nvidia_driver_plan, "unsupported_distribution": unsupported_distribution}

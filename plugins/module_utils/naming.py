@@ -37,6 +37,10 @@ OWNER_ORGANIZATION = "Organization"
 OWNER_PIPELINE = "Pipeline"
 OWNER_TUNNEL = "Tunnel"  # the tunnel token Secret, written by the cloudflare_tunnel module
 
+# The Linux distributions the host roles support, by the version Ansible's facts report (distribution_version on
+# Ubuntu, distribution_major_version on Debian), with the codename the roles' Galaxy metadata lists.
+SUPPORTED_DISTRIBUTIONS = {"Debian": {"12": "bookworm"}, "Ubuntu": {"22.04": "jammy", "24.04": "noble"}}
+
 PLATFORM_NAMESPACE = "platform-system"
 ARGOCD_NAMESPACE = "argocd"
 

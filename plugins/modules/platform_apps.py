@@ -101,6 +101,12 @@ waves:
   type: list
   elements: dict
   sample: [{wave: 0, applications: [traefik], revisions: {traefik: 37.4.0}}, {wave: 1, applications: [tekton-pipelines], revisions: {tekton-pipelines: 1.6.0}}]
+summary:
+  description: One line per wave with its apps, as the bootstrap's summary prints them.
+  returned: success
+  type: list
+  elements: str
+  sample: ["wave 0: platform-crds, traefik", "wave 1: tekton-pipelines"]
 objects:
   description: The root Application's action (created, updated) when it changed.
   returned: success
@@ -122,6 +128,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
     platform_applications,
     platform_root_application,
     platform_waves,
+    waves_summary,
 )
 
 
@@ -146,7 +153,8 @@ def main():
         root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
         api = connect(module)
         result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)
-    output = {"changed": result.changed, "waves": platform_waves(children),
+    waves = platform_waves(children)
+    output = {"changed": result.changed, "waves": waves, "summary": waves_summary(waves),
               "objects": [r for r in result.reports() if r["action"] != "unchanged"], "requests": dict(api.requests)}
     if module._diff:
         output["diff"] = result.diffs()

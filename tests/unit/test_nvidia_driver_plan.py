@@ -1,10 +1,16 @@
 """The nvidia_gpu role's driver decision across distributions, on the real H200 capture and on GPU-less hosts."""
-import pytest
+from pathlib import Path
 
-from ansible_collections.aphex.platform.plugins.filter.nvidia import nvidia_driver_plan
+import pytest
+import yaml
+
+from ansible_collections.aphex.platform.plugins.filter.nvidia import nvidia_driver_plan, unsupported_distribution
+from ansible_collections.aphex.platform.plugins.module_utils.naming import SUPPORTED_DISTRIBUTIONS
 from ansible_collections.aphex.platform.plugins.module_utils.gpu import summarise
 
 from .test_gpu_facts import h200_sources
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 NO_GPU = summarise({"pci": {}, "modules": "ext4 1 0 - Live 0x0\n"})
 H200_PCI = {"0000:00:06.0": {"vendor": "0x10de", "device": "0x2335", "class": "0x030200"}}
@@ -86,8 +92,26 @@ def test_driver_installation_can_be_switched_off():
 
 
 def test_unsupported_distribution_with_a_gpu_is_refused_by_name():
-    with pytest.raises(ValueError, match="supports Ubuntu 22.04, Ubuntu 24.04 and Debian 12, not Ubuntu 20.04"):
+    with pytest.raises(ValueError, match="^nvidia_gpu: Ubuntu 20.04 is not supported; aphex.platform supports "
+                                         "Debian 12, Ubuntu 22.04/24.04$"):
         nvidia_driver_plan(gpu_without_driver(), "Ubuntu", "20.04", "580")
+
+
+@pytest.mark.parametrize("distribution, version, major, supported", [
+    ("Debian", "12.11", "12", True), ("Debian", "13.1", "13", False), ("Ubuntu", "24.04", "24", True),
+    ("Ubuntu", "24.10", "24", False), ("Rocky", "9.4", "9", False)])
+def test_the_supported_distributions_are_asked_in_one_place(distribution, version, major, supported):
+    assert (unsupported_distribution(distribution, version, major) == "") is supported
+
+
+HOST_ROLES = ("host_prereqs", "k3s", "kind_cluster", "nvidia_gpu")  # platform and tenants run against an API
+
+
+def test_the_roles_galaxy_platforms_list_the_supported_distributions():
+    expected = {(name, codename) for name, versions in SUPPORTED_DISTRIBUTIONS.items() for codename in versions.values()}
+    for meta in (ROLES / role / "meta" / "main.yml" for role in HOST_ROLES):
+        platforms = yaml.safe_load(meta.read_text())["galaxy_info"]["platforms"]
+        assert {(p["name"], version) for p in platforms for version in p["versions"]} == expected, meta
 
 
 def test_secure_boot_on_ubuntu_uses_the_signed_prebuilt_modules_instead_of_dkms():

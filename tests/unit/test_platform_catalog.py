@@ -11,6 +11,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
     platform_applications,
     platform_root_application,
     platform_waves,
+    waves_summary,
     tenant_ingress_namespaces,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import validate
@@ -115,6 +116,8 @@ def test_root_application_and_waves():
     assert [w["wave"] for w in waves] == sorted({w["wave"] for w in waves})
     assert {"wave": 16, "applications": ["auth", "auth-config"], "revisions": {"auth": "2025.10.2", "auth-config": "2.0.2"}} \
         in waves
+    summary = waves_summary(waves)
+    assert len(summary) == len(waves) and "wave 16: auth, auth-config" in summary
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -213,21 +213,36 @@ class Tunnels:
 
     def _present(self, item: Desired, outcome: Outcome, tunnels: list, records: list, zone_id: str) -> None:
         tunnel = self._single(item.tunnel_name, tunnels)
-        desired_hash = config_hash(item.config)
-        # DNS first, read-only: refuse a foreign record before creating anything.
+        ours, blocking = self._records_at(item, records)
+        self._refuse_what_is_not_ours(item, tunnel, blocking)
+        tunnel = self._ensure_tunnel(item, outcome, tunnel)
+        record = ours[0] if ours else None
+        self._ensure_config(item, outcome, tunnel, record)
+        self._ensure_dns(item, outcome, record, ours[1:] + (blocking if self.force else []), zone_id)
+
+    @staticmethod
+    def _records_at(item: Desired, records: list):
+        """The hostname's records: this organization's (by the ownership comment), and the foreign ones that a
+        CNAME cannot coexist with."""
         ours, foreign = [], []
         for record in records:
             (ours if parse_comment(record.comment).get("org") == item.organization else foreign).append(record)
-        blocking = [r for r in foreign if r.type in ("A", "AAAA", "CNAME")]
+        return ours, [r for r in foreign if r.type in ("A", "AAAA", "CNAME")]
+
+    def _refuse_what_is_not_ours(self, item: Desired, tunnel, blocking: list) -> None:
+        """Before anything is created: a foreign record (without force) or a locally managed tunnel stops the run."""
         if blocking and not self.force:
             kinds = ", ".join(sorted({f"{r.type} -> {r.content}" for r in blocking}))
             raise TunnelError(f"{item.hostname} already has records this module does not own ({kinds}); "
                               "remove them or set force: true to replace them")
-
         if tunnel is not None and getattr(tunnel, "config_src", "cloudflare") == "local":
             raise TunnelError(f"tunnel '{item.tunnel_name}' ({tunnel.id}) is locally managed; its ingress cannot be "
                               "set through the API. Delete it or switch it to remote management in the dashboard")
-        if tunnel is None:
+
+    def _ensure_tunnel(self, item: Desired, outcome: Outcome, tunnel):
+        if tunnel is not None:
+            outcome.actions["tunnel"] = "unchanged"
+        else:
             outcome.actions["tunnel"] = "created"
             outcome.after["tunnel"] = {"name": item.tunnel_name, "config_src": "cloudflare"}
             if not self.check_mode:
@@ -236,28 +251,37 @@ class Tunnels:
                         account_id=self.account_id, name=item.tunnel_name, config_src="cloudflare"),
                     f"creating tunnel '{item.tunnel_name}'", lambda: self._one_tunnel(item.tunnel_name))
                 self.created.append(("tunnel", self.account_id, tunnel.id))
-        else:
-            outcome.actions["tunnel"] = "unchanged"
         outcome.tunnel_id = tunnel.id if tunnel is not None else ""
-        target = f"{outcome.tunnel_id or '<new tunnel id>'}.cfargotunnel.com"
+        return tunnel
 
-        record = ours[0] if ours else None
+    def _config_stale(self, item: Desired, outcome: Outcome, tunnel, record) -> bool:
+        """The DNS record's comment carries the hash of the configuration last written; verify_config reads the
+        configuration itself to catch changes made outside this module."""
         recorded_hash = parse_comment(record.comment).get("cfg") if record is not None else None
-        config_stale = recorded_hash != desired_hash or outcome.actions["tunnel"] == "created"
-        if not config_stale and self.verify_config and tunnel is not None:
+        if recorded_hash != config_hash(item.config) or outcome.actions["tunnel"] == "created":
+            return True
+        if self.verify_config and tunnel is not None:
             current = self.client.zero_trust.tunnels.cloudflared.configurations.get(
                 tunnel.id, account_id=self.account_id)
-            config_stale = _normalise_ingress(getattr(current, "config", None) and current.config.to_dict()) != \
+            return _normalise_ingress(getattr(current, "config", None) and current.config.to_dict()) != \
                 _normalise_ingress(item.config)
-        outcome.actions["config"] = "updated" if config_stale else "unchanged"
-        if config_stale:
+        return False
+
+    def _ensure_config(self, item: Desired, outcome: Outcome, tunnel, record) -> None:
+        stale = self._config_stale(item, outcome, tunnel, record)
+        outcome.actions["config"] = "updated" if stale else "unchanged"
+        if stale:
             outcome.after["config"] = item.config
             if not self.check_mode:
                 self.client.zero_trust.tunnels.cloudflared.configurations.update(
                     tunnel.id, account_id=self.account_id, config=item.config)
 
+    def _ensure_dns(self, item: Desired, outcome: Outcome, record, replaced: list, zone_id: str) -> None:
+        """The proxied CNAME to the tunnel, compared field by field; `replaced` are this organization's duplicate
+        records and, with force, the foreign ones."""
+        target = f"{outcome.tunnel_id or '<new tunnel id>'}.cfargotunnel.com"
         wanted = {"type": "CNAME", "content": target, "proxied": True, "ttl": 1,
-                  "comment": ownership_comment(item.organization, desired_hash)}
+                  "comment": ownership_comment(item.organization, config_hash(item.config))}
         current = ({"type": record.type, "content": record.content.rstrip("."), "proxied": record.proxied,
                     "ttl": record.ttl, "comment": record.comment} if record is not None else {})
         if record is not None and current == wanted:
@@ -267,7 +291,7 @@ class Tunnels:
         outcome.actions["dns"] = "updated" if record is not None else "created"
         if self.check_mode:
             return
-        for extra in ours[1:] + (blocking if self.force else []):
+        for extra in replaced:
             self.client.dns.records.delete(extra.id, zone_id=zone_id)
         if record is not None:
             self.client.dns.records.update(record.id, zone_id=zone_id, name=item.hostname, **wanted)

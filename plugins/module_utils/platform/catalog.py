@@ -206,3 +206,8 @@ def platform_waves(applications: dict) -> list:
     return [{"wave": wave, "applications": sorted(names),
              "revisions": {name: applications[name]["source"]["targetRevision"] for name in sorted(names)}}
             for wave, names in sorted(grouped.items())]
+
+
+def waves_summary(waves: list) -> list:
+    """One line per wave, for the end of a bootstrap: "wave 0: platform-crds, traefik"."""
+    return [f"wave {wave['wave']}: {', '.join(wave['applications'])}" for wave in waves]

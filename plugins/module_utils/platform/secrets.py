@@ -89,62 +89,80 @@ def _encode(values: dict) -> dict:
     return {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
 
 
-def converge(api, specs: list, check_mode: bool) -> dict:
-    """Create missing Secrets and keys, keep inventory values and copies equal; return per-secret reports."""
-    problems = validate(specs)
-    if problems:
-        raise SecretSpecError("invalid secrets: " + "; ".join(problems))
-    namespaces = sorted({spec["namespace"] for spec in specs})
+def _read(api, namespaces: list):
+    """The namespaces that exist, and the decoded data of every Secret in them (one LIST per namespace)."""
     live_namespaces = api.namespace_names()
     live = {}
     for namespace in namespaces:
         if namespace in live_namespaces:
             for item in api.list("v1", "Secret", namespace=namespace):
                 live[(namespace, item["metadata"]["name"])] = _decode(item.get("data"))
-    values = {}          # (namespace, name) -> final decoded values, for copies
+    return live_namespaces, live
+
+
+def _decide(spec: dict, current: dict | None, values: dict):
+    """The Secret's data after this run, and what happens to each key: a generated key is kept once it exists, a
+    given value or a copy (of a Secret decided earlier in this run) is set when it differs."""
+    final, actions = dict(current or {}), {}
+    for key, source in spec["keys"].items():
+        if "generate" in source:
+            if key not in final:
+                final[key], actions[key] = generate(source), "generated"
+            continue
+        wanted = source["value"] if "value" in source else \
+            values[(source["copy"].get("namespace", spec["namespace"]), source["copy"]["name"])][source["copy"]["key"]]
+        if final.get(key) != wanted:
+            actions[key] = "set" if key not in final else "updated"
+            final[key] = wanted
+    return final, actions
+
+
+def _write(api, spec: dict, current: dict | None, changed: dict, check_mode: bool) -> None:
+    """Only the keys that change are sent: a new Secret is created (never applied over one another run made),
+    an existing one merge-patched."""
+    if current is None:
+        api.create({"apiVersion": "v1", "kind": "Secret", "type": spec.get("type") or "Opaque",
+                    "metadata": {"name": spec["name"], "namespace": spec["namespace"],
+                                 "labels": {LABEL_MANAGED_BY: MANAGED_BY, **(spec.get("labels") or {})}},
+                    "data": _encode(changed)}, dry_run=check_mode)
+    else:
+        api.merge_patch("v1", "Secret", spec["name"], spec["namespace"], {"data": _encode(changed)},
+                        dry_run=check_mode)
+
+
+def _redacted_diff(spec: dict, current: dict | None) -> dict:
+    header = f"Secret {spec['namespace']}/{spec['name']}"
+    return {"before_header": header, "after_header": header,
+            "before": {key: REDACTED for key in (current or {}) if key in spec["keys"]},
+            "after": {key: REDACTED for key in spec["keys"]}}
+
+
+def converge(api, specs: list, check_mode: bool) -> dict:
+    """Create missing Secrets and keys, keep inventory values and copies equal; return per-secret reports."""
+    problems = validate(specs)
+    if problems:
+        raise SecretSpecError("invalid secrets: " + "; ".join(problems))
+    namespaces = sorted({spec["namespace"] for spec in specs})
+    live_namespaces, live = _read(api, namespaces)
     reports, diffs = [], []
     for namespace in namespaces:
         if namespace not in live_namespaces:
-            manifest = {"apiVersion": "v1", "kind": "Namespace",
-                        "metadata": {"name": namespace, "labels": {LABEL_MANAGED_BY: MANAGED_BY}}}
             if not check_mode:
-                api.apply(manifest)
+                api.apply({"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": namespace, "labels": {LABEL_MANAGED_BY: MANAGED_BY}}})
             reports.append({"kind": "Namespace", "name": namespace, "action": "created"})
+    values = {}  # (namespace, name) -> the data decided, for the copies of later specs
     for spec in specs:
-        key_of = (spec["namespace"], spec["name"])
-        current = live.get(key_of)
-        final, actions = dict(current or {}), {}
-        for key, source in spec["keys"].items():
-            if "generate" in source:
-                if key not in final:
-                    final[key], actions[key] = generate(source), "generated"
-                continue
-            wanted = source["value"] if "value" in source else \
-                values[(source["copy"].get("namespace", spec["namespace"]), source["copy"]["name"])][source["copy"]["key"]]
-            if final.get(key) != wanted:
-                actions[key] = "set" if key not in final else "updated"
-                final[key] = wanted
-        values[key_of] = final
-        report = {"kind": "Secret", "namespace": spec["namespace"], "name": spec["name"],
-                  "action": "created" if current is None else ("updated" if actions else "unchanged"),
-                  "keys": {key: actions.get(key, "kept") for key in spec["keys"]}}
-        reports.append(report)
+        current = live.get((spec["namespace"], spec["name"]))
+        final, actions = _decide(spec, current, values)
+        values[(spec["namespace"], spec["name"])] = final
+        reports.append({"kind": "Secret", "namespace": spec["namespace"], "name": spec["name"],
+                        "action": "created" if current is None else ("updated" if actions else "unchanged"),
+                        "keys": {key: actions.get(key, "kept") for key in spec["keys"]}})
         if not actions:
             continue
-        diffs.append({"before_header": f"Secret {spec['namespace']}/{spec['name']}",
-                      "after_header": f"Secret {spec['namespace']}/{spec['name']}",
-                      "before": {key: REDACTED for key in (current or {}) if key in spec["keys"]},
-                      "after": {key: REDACTED for key in spec["keys"]}})
-        changed = {key: final[key] for key in actions}
-        dry_run_possible = spec["namespace"] in live_namespaces
-        if check_mode and not dry_run_possible:
-            continue
-        if current is None:
-            api.create({"apiVersion": "v1", "kind": "Secret", "type": spec.get("type") or "Opaque",
-                        "metadata": {"name": spec["name"], "namespace": spec["namespace"],
-                                     "labels": {LABEL_MANAGED_BY: MANAGED_BY, **(spec.get("labels") or {})}},
-                        "data": _encode(changed)}, dry_run=check_mode)
-        else:
-            api.merge_patch("v1", "Secret", spec["name"], spec["namespace"], {"data": _encode(changed)},
-                            dry_run=check_mode)
+        diffs.append(_redacted_diff(spec, current))
+        # a namespace that does not exist yet cannot take a dry run: check mode only reports
+        if not (check_mode and spec["namespace"] not in live_namespaces):
+            _write(api, spec, current, {key: final[key] for key in actions}, check_mode)
     return {"objects": reports, "diffs": diffs, "changed": any(r["action"] != "unchanged" for r in reports)}
