@@ -107,3 +107,19 @@ def test_validation_leaves_the_callers_entries_untouched():
     entries = [org(rotate_webhook_secret="no")]
     validate_tenants(entries, [])
     assert entries[0]["rotate_webhook_secret"] == "no"
+
+
+def test_each_module_answers_for_what_it_converges_and_checks_only_the_references_of_the_other():
+    bad_org, bad_pipeline = org(admin_users=["not-an-email"]), pipe(repo="no slash")
+    # the pipeline module is not the place to refuse an organization's admin list, nor the other way round
+    validate_tenants([bad_org], [pipe()], subject="pipelines")
+    validate_tenants([org()], [bad_pipeline], subject="organizations")
+    for subject, organizations, pipelines, problem in (
+            ("organizations", [bad_org], [pipe()], "aphex_organizations[acme].admin_users[0]"),
+            ("pipelines", [org()], [bad_pipeline], "aphex_pipelines[acme-web].repo"),
+            ("pipelines", [org(name="Acme")], [pipe()], "aphex_organizations[Acme].name"),
+            ("organizations", [org()], [pipe(organization="ghost")], "aphex_pipelines[acme-web].organization"),
+            (None, [bad_org], [bad_pipeline], "aphex_pipelines[acme-web].repo")):
+        with pytest.raises(TenantValidationError) as refused:
+            validate_tenants(organizations, pipelines, subject=subject)
+        assert any(p.startswith(problem) for p in refused.value.problems), (subject, refused.value.problems)

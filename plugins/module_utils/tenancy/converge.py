@@ -374,7 +374,7 @@ def run(api_factory, organizations, pipelines, settings, prune, check_mode, what
     Returns (plan, tenants, webhook secrets, warnings, unlisted tenants). before_writes(api), when given, runs
     after validation and before the first read (the run lock's check).
     """
-    organizations, pipelines = validate_tenants(organizations, pipelines, settings.quota)
+    organizations, pipelines = validate_tenants(organizations, pipelines, settings.quota, subject=what)
     api = api_factory()
     if before_writes is not None:
         before_writes(api)

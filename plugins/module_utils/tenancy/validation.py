@@ -101,13 +101,15 @@ def _entries(variable: str, entries, fields, name_limit: int, duplicate: str, pr
         yield where, entry
 
 
-def validate_organizations(organizations) -> list:
+def validate_organizations(organizations, references_only=False) -> list:
+    """Every problem of the organizations; with references_only, only what the pipelines refer to (entry shape,
+    name, state), for the module that converges pipelines."""
     problems = []
     if not isinstance(organizations, list):
         return ["aphex_organizations: must be a list"]
     for where, org in _entries("aphex_organizations", organizations, ORG_FIELDS, ORG_NAME_MAX, "is listed twice",
                                problems):
-        if org.get("state", "present") == "absent":
+        if references_only or org.get("state", "present") == "absent":
             continue
         display_name = org.get("display_name")
         if not isinstance(display_name, str) or not display_name.strip():
@@ -162,7 +164,9 @@ def quota_problems(where: str, quota) -> list:
     return problems
 
 
-def validate_pipelines(pipelines, organizations) -> list:
+def validate_pipelines(pipelines, organizations, references_only=False) -> list:
+    """Every problem of the pipelines; with references_only, only what an organization needs of them (entry shape,
+    name, organization, state), for the module that converges organizations."""
     problems = []
     if not isinstance(pipelines, list):
         return ["aphex_pipelines: must be a list"]
@@ -179,7 +183,7 @@ def validate_pipelines(pipelines, organizations) -> list:
             problems.append(f"{where}.organization: '{organization}' is not in aphex_organizations")
         elif present and org_states[organization] == "absent":
             problems.append(f"{where}.organization: '{organization}' is being removed (state: absent)")
-        if not present:
+        if references_only or not present:
             continue
         repo = pipeline.get("repo")
         owner, _slash, repo_name = repo.partition("/") if isinstance(repo, str) else ("", "", "")
@@ -190,11 +194,13 @@ def validate_pipelines(pipelines, organizations) -> list:
     return problems
 
 
-def validate_tenants(organizations, pipelines, default_quota=None) -> tuple:
+def validate_tenants(organizations, pipelines, default_quota=None, subject=None) -> tuple:
     """The inventory's tenants with boolean fields made bools (copies), or TenantValidationError naming every
-    problem."""
+    problem. subject "organizations" or "pipelines": that list in full, the other one only where it is referred to
+    (each module answers for what it converges); None: both in full (the role's first step)."""
     organizations, pipelines = copy.deepcopy(organizations), copy.deepcopy(pipelines)
-    problems = validate_organizations(organizations) + validate_pipelines(pipelines, organizations or [])
+    problems = validate_organizations(organizations, references_only=subject == "pipelines")
+    problems += validate_pipelines(pipelines, organizations or [], references_only=subject == "organizations")
     problems += quota_problems("quota", default_quota or {})
     if problems:
         raise TenantValidationError(problems)
