@@ -25,11 +25,7 @@ complete() {
 # One builder per cache key: `make demo` and `make test` started together would otherwise both fill bin.partial.
 # shellcheck source=tests/tools/build-lock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../tools/build-lock.sh"
-if ! must_build "control plane $key" "$cache_root/$key" complete; then
-  echo "control plane: reusing cached build $key" >&2
-  echo "$bin"
-  exit 0
-fi
+reuse_or_lock "control plane $key" "$cache_root/$key" "$bin" complete
 echo "control plane: no cached build for $key, building from Go modules (cold: tens of minutes)" >&2
 
 work="$(mktemp -d)"

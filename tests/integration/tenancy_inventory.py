@@ -1,6 +1,7 @@
 """Write an inventory the way a user does (hosts.yml + host_vars) and run onboard.yml on it."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,11 @@ PIPELINE_YAML = (REPO / "tests/integration/fixtures/pipelines/build-and-test.yam
 HOST = "test-cluster"
 
 
+def unique_suffix() -> str:
+    """A short random name part, so that tests sharing a control plane never collide."""
+    return uuid.uuid4().hex[:6]
+
+
 def write_inventory(directory: Path, kubeconfig: Path, **tenant_vars) -> Path:
     (directory / "host_vars" / HOST).mkdir(parents=True, exist_ok=True)
     (directory / "hosts.yml").write_text(yaml.safe_dump({"aphex_cluster": {"hosts": {HOST: {
@@ -19,6 +25,14 @@ def write_inventory(directory: Path, kubeconfig: Path, **tenant_vars) -> Path:
         "aphex_kubeconfig": str(kubeconfig)}}}}))
     (directory / "host_vars" / HOST / "tenants.yml").write_text(yaml.safe_dump(tenant_vars, sort_keys=False))
     return directory
+
+
+def write_tunnel_inventory(directory: Path, kubeconfig: Path, cloudflare, token: str, **tenant_vars) -> Path:
+    """An inventory whose tunnels go to the local Cloudflare server `cloudflare` (its zone hooks.example.test)."""
+    return write_inventory(directory, kubeconfig, aphex_cloudflare_api_token=token,
+                           aphex_cloudflare_account_id=cloudflare.state.account_id,
+                           aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=cloudflare.base_url,
+                           **tenant_vars)
 
 
 def onboard(inventory: Path, *args: str, extra_env=None):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import base64
 import re
-import uuid
 
 import pytest
 from kubernetes import client, config
 
+from ansible_collections.aphex.platform.plugins.module_utils.naming import TRIGGERS_V1BETA1 as TRIGGERS
 from tests.integration.tenancy_inventory import (
     lock_writes,
     module_result,
@@ -15,23 +15,21 @@ from tests.integration.tenancy_inventory import (
     org,
     pipeline,
     tenant_writes,
+    unique_suffix,
+    write_tunnel_inventory,
     write_inventory,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, event_filter
 from tests.k8s_helpers import get, list_labelled, wait_for
 from tests.unit.test_validation import CASES as INVALID_CASES
 
-TRIGGERS = "triggers.tekton.dev/v1beta1"
 
-
-def _suffix() -> str:
-    return uuid.uuid4().hex[:6]
 
 
 @pytest.fixture
 def tenants(platform_apis, control_plane, tmp_path):
     """Two organizations with three pipelines, names unique to the test."""
-    s = _suffix()
+    s = unique_suffix()
     names = {"a": f"acme{s}", "b": f"bolt{s}", "web": f"web{s}", "api": f"api{s}", "site": f"site{s}"}
     variables = {
         "aphex_organizations": [org(names["a"], f"alice@{names['a']}.io", f"ops@{names['a']}.io"),
@@ -468,13 +466,11 @@ def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_a
 
     fake = FakeCloudflare("cf-e2e-token", zones=("hooks.example.test",)).start()
     try:
-        s = _suffix()
+        s = unique_suffix()
         acme = f"acme{s}"
-        inventory = write_inventory(
-            tmp_path / "inventory", control_plane.admin_kubeconfig,
-            aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(f"web{s}", acme, "acme/web")],
-            aphex_cloudflare_api_token="cf-e2e-token", aphex_cloudflare_account_id=fake.state.account_id,
-            aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=fake.base_url)
+        inventory = write_tunnel_inventory(
+            tmp_path / "inventory", control_plane.admin_kubeconfig, fake, "cf-e2e-token",
+            aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(f"web{s}", acme, "acme/web")])
         run = onboard(inventory, "-vvv")
         assert run.returncode == 0, run.output
         ns = f"org-{acme}"
@@ -507,10 +503,8 @@ def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_a
         assert [r for r in fake.state.requests[cf_mark:] if r["method"] != "GET"] == []
 
         # removing the organization removes its tunnel and its DNS record
-        write_inventory(inventory, control_plane.admin_kubeconfig,
-                        aphex_organizations=[{"name": acme, "state": "absent", "cascade": True}],
-                        aphex_cloudflare_api_token="cf-e2e-token", aphex_cloudflare_account_id=fake.state.account_id,
-                        aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=fake.base_url)
+        write_tunnel_inventory(inventory, control_plane.admin_kubeconfig, fake, "cf-e2e-token",
+                               aphex_organizations=[{"name": acme, "state": "absent", "cascade": True}])
         removed = onboard(inventory)
         assert removed.returncode == 0, removed.output
         assert fake.state.tunnels[tunnel["id"]]["deleted_at"] is not None

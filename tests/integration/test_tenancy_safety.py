@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import yaml
 from kubernetes import client, config, dynamic
 
 from tests.ansible_runner import REPO, PlaybookRun
+from ansible_collections.aphex.platform.plugins.module_utils.naming import TRIGGERS_V1BETA1 as TRIGGERS
 from tests.integration.tenancy_inventory import (
     HOST,
     module_result,
@@ -26,15 +26,13 @@ from tests.integration.tenancy_inventory import (
     org,
     pipeline,
     tenant_writes,
+    unique_suffix,
+    write_tunnel_inventory,
     write_inventory,
 )
 from tests.k8s_helpers import get, list_labelled, wait_for
 
-TRIGGERS = "triggers.tekton.dev/v1beta1"
 
-
-def _s() -> str:
-    return uuid.uuid4().hex[:6]
 
 
 def _secret(api, namespace):
@@ -51,7 +49,7 @@ def test_quoted_false_cascade_refuses_and_quoted_no_never_rotates(
         platform_apis, control_plane, tmp_path, audit, admin_user):
     """Issue 11 item 2: cascade: "false" deleted an organization's pipelines, rotate_webhook_secret: "no" rotated
     the webhook secret on every run: quoted booleans were used as truth values."""
-    s = _s()
+    s = unique_suffix()
     acme, web = f"quoted{s}", f"qweb{s}"
     inventory = write_inventory(tmp_path / "inv", control_plane.admin_kubeconfig,
                                 aphex_organizations=[org(acme, rotate_webhook_secret="no")],
@@ -86,7 +84,7 @@ def test_tenant_network_policy_admits_the_deployed_ingress_controller(
         deployment_type, namespaces, platform_apis, control_plane, tmp_path):
     """Issue 11 item 3: the policy admitted ingress-nginx, traefik and tekton-pipelines, but the kind catalog installs
     ingress-nginx into ingress-system; the namespaces now come from the catalog the deployment type deploys."""
-    s = _s()
+    s = unique_suffix()
     inventory = write_inventory(tmp_path / "inv", control_plane.admin_kubeconfig, aphex_deployment_type=deployment_type,
                                 aphex_organizations=[org(f"net{s}")],
                                 aphex_pipelines=[pipeline(f"netweb{s}", f"net{s}", "acme/web")])
@@ -106,13 +104,11 @@ def test_with_tunnels_the_repobinding_carries_the_same_webhook_url_as_the_organi
 
     fake = FakeCloudflare("cf-domain-token", zones=("hooks.example.test",)).start()
     try:
-        s = _s()
+        s = unique_suffix()
         acme = f"dom{s}"
-        inventory = write_inventory(
-            tmp_path / "inv", control_plane.admin_kubeconfig,
-            aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(f"domweb{s}", acme, "acme/web")],
-            aphex_cloudflare_api_token="cf-domain-token", aphex_cloudflare_account_id=fake.state.account_id,
-            aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=fake.base_url)
+        inventory = write_tunnel_inventory(
+            tmp_path / "inv", control_plane.admin_kubeconfig, fake, "cf-domain-token",
+            aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(f"domweb{s}", acme, "acme/web")])
         run = onboard(inventory)
         assert run.returncode == 0, run.output
         url = f"https://{acme}.hooks.example.test"
@@ -152,7 +148,7 @@ def _waited(run) -> float:
 def test_two_runs_at_once_take_turns_and_print_the_secret_that_is_stored(platform_apis, control_plane, tmp_path):
     """Issue 11 item 10: two onboarding runs with 10 overlapping organizations both succeeded, but the webhook
     Secret was force-applied, so for 10 of 10 the secret one run printed was not the one stored."""
-    s = _s()
+    s = unique_suffix()
     shared = [org(f"both{i}{s}") for i in range(10)]
     first = write_inventory(tmp_path / "one", control_plane.admin_kubeconfig,
                             aphex_organizations=shared + [org(f"only1{s}")], aphex_show_secrets=True)
@@ -208,7 +204,7 @@ def test_a_run_fails_clearly_while_another_holds_the_lock_and_takes_over_an_expi
                  "acquireTime": now, "renewTime": now}})
     try:
         inventory = write_inventory(tmp_path / "inv", control_plane.admin_kubeconfig,
-                                    aphex_organizations=[org(f"locked{_s()}")])
+                                    aphex_organizations=[org(f"locked{unique_suffix()}")])
         refused = onboard(inventory, "-e", "aphex_lock_timeout=3")
         assert refused.returncode != 0
         message = module_result(refused, "Take the cluster's run lock")["msg"]
@@ -262,7 +258,7 @@ def test_a_pipeline_re_added_while_its_namespace_terminates_is_recreated_after_t
         platform_apis, control_plane, tmp_path, audit, admin_user):
     """Issue 11 item 12: re-added while its namespace was still Terminating, a pipeline got rc=0 and "unchanged"
     everywhere; 20 s later ten objects were gone while the RepoBinding said Ready."""
-    s = _s()
+    s = unique_suffix()
     acme, web = f"term{s}", f"termweb{s}"
     core = client.CoreV1Api(platform_apis)
     listed = dict(aphex_organizations=[org(acme)], aphex_pipelines=[pipeline(web, acme, "acme/web")])
@@ -308,7 +304,7 @@ def test_webhook_secret_is_adopted_without_its_labels_and_restored_from_copies(
         platform_apis, control_plane, tmp_path):
     """Issue 11 item 13: the organization's webhook secret was silently regenerated when its Secret lost the
     managed-by label (value overwritten) or was deleted (while both pipeline copies still held the old value)."""
-    s = _s()
+    s = unique_suffix()
     acme = f"keep{s}"
     ns = f"org-{acme}"
     core = client.CoreV1Api(platform_apis)
@@ -438,7 +434,7 @@ def test_with_prune_on_an_absent_organization_still_needs_cascade_and_the_summar
     # a control plane of its own: with prune on, other tests' tenants would be unlisted and pruned
     platform_apis = config.new_client_from_config(config_file=str(fresh_control_plane.admin_kubeconfig))
     control_plane = fresh_control_plane
-    s = _s()
+    s = unique_suffix()
     acme, bolt = f"pru{s}", f"prb{s}"
     everyone = dict(aphex_organizations=[org(acme), org(bolt)],
                     aphex_pipelines=[pipeline(f"pruweb{s}", acme, "acme/web"), pipeline(f"prbweb{s}", bolt, "b/web"),

@@ -8,11 +8,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-kind/$version"
 cached() { [[ -x "$cache/kind" && -s "$cache/kind.sha256" ]]; }
 # shellcheck source=tests/tools/build-lock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../tools/build-lock.sh"
-if ! must_build kind "$cache" cached; then
-  echo "kind: reusing cached build $version" >&2
-  echo "$cache/kind"
-  exit 0
-fi
+reuse_or_lock kind "$cache" "$cache/kind" cached
 echo "kind: building $version from sigs.k8s.io/kind" >&2
 # Built beside the cache and renamed in, the checksum last: a reader never sees half a binary.
 stage="$(mktemp -d "$cache/build.XXXXXX")"

@@ -10,11 +10,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-tools/argocd-${version}_${toolchain
 cached() { [[ -x "$cache/argocd" ]]; }
 # shellcheck source=build-lock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/build-lock.sh"
-if ! must_build argocd "$cache" cached; then
-  echo "argocd: reusing cached build $version ($cache)" >&2
-  echo "$cache/argocd"
-  exit 0
-fi
+reuse_or_lock argocd "$cache" "$cache/argocd" cached
 echo "argocd: building $version with $toolchain (a few minutes)" >&2
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT

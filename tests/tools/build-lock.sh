@@ -16,3 +16,15 @@ must_build() {
   "$@" && return 1
   return 0
 }
+
+# reuse_or_lock NAME CACHE_DIR ARTIFACT CHECK...: prints ARTIFACT and ends the calling script when CHECK says the
+# cache is complete (now or once another run finished building it); otherwise returns holding the lock.
+reuse_or_lock() {
+  local name="$1" cache="$2" artifact="$3"
+  shift 3
+  if ! must_build "$name" "$cache" "$@"; then
+    echo "$name: reusing cached build ($cache)" >&2
+    echo "$artifact"
+    exit 0
+  fi
+}

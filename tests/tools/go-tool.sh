@@ -13,11 +13,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-tools/${name}-${version}_${go_versi
 cached() { [[ -x "$cache/$name" ]]; }
 # shellcheck source=build-lock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/build-lock.sh"
-if ! must_build "$name" "$cache" cached; then
-  echo "$name: reusing cached build $version ($cache)" >&2
-  echo "$cache/$name"
-  exit 0
-fi
+reuse_or_lock "$name" "$cache" "$cache/$name" cached
 echo "$name: building $package@$version with $go_version" >&2
 # Installed beside the cache and renamed in: a reader never sees half a binary.
 stage="$(mktemp -d "$cache/build.XXXXXX")"
