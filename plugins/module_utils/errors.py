@@ -19,9 +19,10 @@ class AphexError(Exception):
 
 
 @contextmanager
-def failing_on(module, **result):
-    """Run the module's body; an AphexError ends the module with fail_json(msg, **result, **details)."""
+def failing_on(module, result=None):
+    """Run the module's body; an AphexError ends the module with fail_json(msg, **result, **details), `result` as
+    it stands when the error comes."""
     try:
         yield
     except AphexError as error:
-        module.fail_json(msg=str(error), **{**result, **error.details})
+        module.fail_json(msg=str(error), **{**(result or {}), **error.details})

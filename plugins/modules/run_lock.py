@@ -115,7 +115,7 @@ def main():
     api = connect(module)
     lock = RunLock(api, params["holder"], params["lease_seconds"])
     result = {"changed": False, "holder": params["holder"]}
-    with failing_on(module, **result):
+    with failing_on(module, result):
         if module.check_mode:
             lease = lock.read()
             if lease and not lock.expired(lease) and not lock.held_by_me(lease):
