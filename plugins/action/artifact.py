@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
@@ -26,12 +27,12 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def problem_with(src: str, checksum: str) -> str | None:
-    """Why the controller-local file may not be placed, or None."""
-    if not os.path.isfile(src):
+def problem_with(src: str, path: str | None, checksum: str) -> str | None:
+    """Why the controller-local file (src as given, found at path) may not be placed, or None."""
+    if path is None or not os.path.isfile(path):
         return f"{src} does not exist on the controller. Nothing was placed."
     if checksum:
-        actual = file_sha256(src)
+        actual = file_sha256(path)
         if actual != checksum:
             return f"{src} has SHA-256 {actual}; expected {checksum}. Nothing was placed."
     return None
@@ -53,10 +54,12 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": error}
         placement = {key: args[key] for key in PLACEMENT_ARGS if args.get(key) is not None}
         if src:
-            error = problem_with(src, checksum)
+            # the file the copy would send, found the way copy finds it (~, the role's files/, the playbook's)
+            path = self._controller_path(src)
+            error = problem_with(src, path, checksum)
             if error:
                 return {**result, "failed": True, "msg": f"{name}: {error}"}
-            copied = self._copy(src, placement, task_vars)
+            copied = self._copy(path, placement, task_vars)
             return {**result, **copied, "source": "controller", "checksum": checksum}
         module_args = {**placement, "url": url}
         if checksum:
@@ -75,6 +78,12 @@ class ActionModule(ActionBase):
         if not checksum and boolean(args.get("require_checksum", True), strict=True):
             return f"{name}: checksum is required: the SHA-256 (64 hex characters) its publisher lists"
         return None
+
+    def _controller_path(self, src: str) -> str | None:
+        try:
+            return self._find_needle("files", os.path.expanduser(src))
+        except AnsibleError:
+            return None
 
     def _copy(self, src, placement, task_vars):
         copy_task = self._task.copy()

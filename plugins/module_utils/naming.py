@@ -28,7 +28,9 @@ GPU_LABEL_PREFIX = "aphex.io/gpu"
 # API versions the collection writes.
 RBAC = "rbac.authorization.k8s.io"
 RBAC_V1 = f"{RBAC}/v1"
+TEKTON_V1 = "tekton.dev/v1"
 TRIGGERS_V1BETA1 = "triggers.tekton.dev/v1beta1"
+EXTERNAL_SECRETS_V1 = "external-secrets.io/v1"
 ARGOCD_V1ALPHA1 = "argoproj.io/v1alpha1"
 APHEX_V1ALPHA1 = "aphex.io/v1alpha1"
 APPLICATION = (ARGOCD_V1ALPHA1, "Application")

@@ -87,7 +87,7 @@ tunnels:
   description:
     - The organizations as M(aphex.platform.cloudflare_tunnel) takes them in its O(aphex.platform.cloudflare_tunnel#module:tunnels)
       option, removed ones included (their tunnels go too).
-  returned: always
+  returned: unless O(validate_only)
   type: list
   elements: dict
   sample:

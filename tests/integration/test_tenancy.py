@@ -24,8 +24,6 @@ from tests.k8s_helpers import get, list_labelled, wait_for
 from tests.unit.test_validation import CASES as INVALID_CASES
 
 
-
-
 @pytest.fixture
 def tenants(platform_apis, control_plane, tmp_path):
     """Two organizations with three pipelines, names unique to the test."""

@@ -33,8 +33,6 @@ from tests.integration.tenancy_inventory import (
 from tests.k8s_helpers import get, list_labelled, wait_for
 
 
-
-
 def _secret(api, namespace):
     found = get(api, "v1", "Secret", "github-webhook-secret", namespace)
     return found and found["data"]["secret"]

@@ -102,3 +102,15 @@ def test_check_mode_places_nothing_and_says_it_would(tmp_path, release, server):
         assert run.returncode == 0, run.output
         assert result_of(run)["changed"]
         assert not dest.exists()
+
+
+def test_src_is_found_the_way_copy_finds_it_and_that_file_is_the_one_checked(tmp_path, release):
+    """A path with ~ or relative to the playbook is hashed where copy would read it, never another file."""
+    relative = tmp_path / "tool-beside-the-playbook"
+    relative.write_bytes(CONTENT)
+    dest = tmp_path / "placed"
+    run = place(tmp_path, src=relative.name, checksum=GOOD, dest=str(dest))
+    assert run.returncode == 0, run.output
+    assert dest.read_bytes() == CONTENT
+    wrong = place(tmp_path, src=relative.name, checksum=BAD, dest=str(tmp_path / "other"))
+    assert result_of(wrong)["msg"].startswith(f"test binary: {relative.name} has SHA-256 {GOOD}")

@@ -123,3 +123,15 @@ def test_each_module_answers_for_what_it_converges_and_checks_only_the_reference
         with pytest.raises(TenantValidationError) as refused:
             validate_tenants(organizations, pipelines, subject=subject)
         assert any(p.startswith(problem) for p in refused.value.problems), (subject, refused.value.problems)
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "Infinity", "1K", "1e3Mi", "1_000", " 5", "-1", "１"])
+def test_a_quota_the_api_server_would_refuse_is_refused_here_first(value):
+    with pytest.raises(TenantValidationError) as refused:
+        validate_tenants([org()], [pipe(quota={"limits.cpu": value})])
+    assert refused.value.problems == [f"aphex_pipelines[acme-web].quota.limits.cpu: '{value}' is not a Kubernetes quantity"]
+
+
+@pytest.mark.parametrize("value", ["500m", "2", "4Gi", "1e3", ".5", "+1", 3])
+def test_quotas_in_every_form_the_api_server_takes_pass(value):
+    validate_tenants([org()], [pipe(quota={"limits.cpu": value})])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 from contextlib import contextmanager
 
@@ -37,11 +38,16 @@ except ImportError:
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
 
 
+# The quantity grammar of the API server (resource.Quantity): the client's parser also takes what the server
+# refuses ("inf", "NaN", "1K", " 5", "1_000"), so the text is held to the grammar before it is parsed.
+QUANTITY_GRAMMAR = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+
+
 def quantity(value):
     """The amount a Kubernetes quantity stands for ("1000m" and "1" are equal), by the client library's own parser;
-    None when the value is not a quantity (the API server refuses surrounding blanks, which the parser would allow)."""
+    None when the value is not a quantity the API server accepts."""
     text = str(value)
-    if text != text.strip():
+    if not QUANTITY_GRAMMAR.match(text):
         return None
     try:
         return parse_quantity(text)

@@ -23,8 +23,6 @@ from ansible_collections.aphex.platform.plugins.module_utils.kube.client import 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH, RBAC_V1
 
 REDACTED = "<redacted>"
-# Apply in this order so that namespaces, identities and roles exist before
-# what refers to them; delete in the reverse order.
 # Built-in kinds in the order what an object refers to exists first (a namespace before what it holds, a role before
 # its binding); the kinds of other APIs follow in the order the caller declares (`plan(order=...)`), then the rest.
 BUILTIN_KIND_ORDER = (

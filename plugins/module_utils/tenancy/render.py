@@ -15,8 +15,10 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     APPLICATION,
     ARGOCD_NAMESPACE,
     ARGOCD_V1ALPHA1,
+    EXTERNAL_SECRETS_V1,
     RBAC,
     RBAC_V1,
+    TEKTON_V1,
     TRIGGERS_V1BETA1,
     LABEL_ORGANIZATION,
     LABEL_REPO,
@@ -47,21 +49,21 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 # APPLY_ORDER is the order they are written in, what an object refers to first.
 ORGANIZATION_KINDS = (
     ("v1", "Namespace"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"), (RBAC_V1, "RoleBinding"),
-    (RBAC_V1, "ClusterRoleBinding"), ("external-secrets.io/v1", "ClusterSecretStore"),
+    (RBAC_V1, "ClusterRoleBinding"), (EXTERNAL_SECRETS_V1, "ClusterSecretStore"),
     (TRIGGERS_V1BETA1, "TriggerBinding"), (TRIGGERS_V1BETA1, "EventListener"), ("apps/v1", "Deployment"),
     (APHEX_V1ALPHA1, "Organization"),
 )
 PIPELINE_KINDS = (
     ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"),
     (RBAC_V1, "RoleBinding"), (RBAC_V1, "ClusterRole"), (RBAC_V1, "ClusterRoleBinding"), ("v1", "ResourceQuota"),
-    ("v1", "LimitRange"), ("networking.k8s.io/v1", "NetworkPolicy"), ("tekton.dev/v1", "Pipeline"),
+    ("v1", "LimitRange"), ("networking.k8s.io/v1", "NetworkPolicy"), (TEKTON_V1, "Pipeline"),
     (TRIGGERS_V1BETA1, "TriggerTemplate"), (TRIGGERS_V1BETA1, "Trigger"), (ARGOCD_V1ALPHA1, "AppProject"),
     (APHEX_V1ALPHA1, "RepoBinding"),
 )
 # Built-in kinds go first in the order kube/reconcile.py knows; then these, the records of a tenant last, so that a
 # record exists only once what it describes does. Applications are never written here, only deleted (in reverse).
 APPLY_ORDER = (
-    ("external-secrets.io/v1", "ClusterSecretStore"), ("tekton.dev/v1", "Pipeline"),
+    (EXTERNAL_SECRETS_V1, "ClusterSecretStore"), (TEKTON_V1, "Pipeline"),
     (TRIGGERS_V1BETA1, "TriggerBinding"), (TRIGGERS_V1BETA1, "TriggerTemplate"), (TRIGGERS_V1BETA1, "Trigger"),
     (TRIGGERS_V1BETA1, "EventListener"), (ARGOCD_V1ALPHA1, "AppProject"), APPLICATION,
     (APHEX_V1ALPHA1, "Organization"), (APHEX_V1ALPHA1, "RepoBinding"),
@@ -145,7 +147,7 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
                 rules=[{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["org-secrets"], "verbs": ["get"]}]),
         _binding("RoleBinding", "eso-secrets-reader", labels, "Role", "eso-secrets-reader",
                  [_service_account_subject("eso-secrets-reader", namespace)], namespace),
-        _object("external-secrets.io/v1", "ClusterSecretStore", org_store_name(name), labels, spec={
+        _object(EXTERNAL_SECRETS_V1, "ClusterSecretStore", org_store_name(name), labels, spec={
             "conditions": [{"namespaceSelector": {"matchLabels": {LABEL_ORGANIZATION: name}}}],
             "provider": {"kubernetes": {
                 "remoteNamespace": namespace,
@@ -239,7 +241,7 @@ def _dispatcher_template(name: str, labels: dict, namespace: str) -> dict:
     template_params = [{"name": param} for param in params]
     template_params += [{"name": "org-name", "default": ""}, {"name": "triggered-at", "default": ""}]
     run = {
-        "apiVersion": "tekton.dev/v1",
+        "apiVersion": TEKTON_V1,
         "kind": "PipelineRun",
         "metadata": {
             "generateName": "$(tt.params.pipeline-name)-",
@@ -316,7 +318,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
     labels = tenant_labels(org, name)
     runner = [_service_account_subject("pipeline-runner", name)]
     tekton_pipeline = {
-        "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+        "apiVersion": TEKTON_V1, "kind": "Pipeline",
         "metadata": {**_meta(name, {**(pipeline_document.get("metadata") or {}).get("labels", {}), **labels}, name)},
         "spec": pipeline_document["spec"],
     }

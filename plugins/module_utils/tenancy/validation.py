@@ -20,6 +20,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     DNS_LABEL,
     ORG_NAME_MAX,
     PIPELINE_NAME_MAX,
+    TEKTON_V1,
     reserved_conflict,
 )
 
@@ -143,8 +144,8 @@ def _pipeline_document_problems(where: str, document) -> list:
     if not isinstance(document, dict):
         return [f"{where}.pipeline: required, a tekton.dev/v1 Pipeline (YAML text or mapping)"]
     problems = []
-    if document.get("apiVersion") != "tekton.dev/v1":
-        problems.append(f"{where}.pipeline: apiVersion is '{document.get('apiVersion')}', expected 'tekton.dev/v1'")
+    if document.get("apiVersion") != TEKTON_V1:
+        problems.append(f"{where}.pipeline: apiVersion is '{document.get('apiVersion')}', expected '{TEKTON_V1}'")
     if document.get("kind") != "Pipeline":
         problems.append(f"{where}.pipeline: kind is '{document.get('kind')}', expected 'Pipeline'")
     if not isinstance(document.get("spec"), dict):
