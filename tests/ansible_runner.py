@@ -50,6 +50,11 @@ class PlaybookRun:
         return [result for _name, _host, result in self._results() if result.get("changed")]
 
     @property
+    def failed_results(self) -> list[tuple[str, dict]]:
+        """(task name without the role prefix, result) of every failed result, in play order."""
+        return [(name.split(" : ")[-1], result) for name, _host, result in self._results() if result.get("failed")]
+
+    @property
     def failed(self) -> int:
         return sum(host.get("failures", 0) + host.get("unreachable", 0) for host in self.stats.values())
 
