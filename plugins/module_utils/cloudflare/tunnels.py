@@ -216,9 +216,9 @@ class Tunnels:
         ours, blocking = self._records_at(item, records)
         self._refuse_what_is_not_ours(item, tunnel, blocking)
         tunnel = self._ensure_tunnel(item, outcome, tunnel)
-        record = ours[0] if ours else None
-        self._ensure_config(item, outcome, tunnel, record)
-        self._ensure_dns(item, outcome, record, ours[1:] + (blocking if self.force else []), zone_id)
+        record, desired_hash = (ours[0] if ours else None), config_hash(item.config)
+        self._ensure_config(item, outcome, tunnel, record, desired_hash)
+        self._ensure_dns(item, outcome, record, desired_hash, ours[1:] + (blocking if self.force else []), zone_id)
 
     @staticmethod
     def _records_at(item: Desired, records: list):
@@ -254,11 +254,11 @@ class Tunnels:
         outcome.tunnel_id = tunnel.id if tunnel is not None else ""
         return tunnel
 
-    def _config_stale(self, item: Desired, outcome: Outcome, tunnel, record) -> bool:
+    def _config_stale(self, item: Desired, outcome: Outcome, tunnel, record, desired_hash: str) -> bool:
         """The DNS record's comment carries the hash of the configuration last written; verify_config reads the
         configuration itself to catch changes made outside this module."""
         recorded_hash = parse_comment(record.comment).get("cfg") if record is not None else None
-        if recorded_hash != config_hash(item.config) or outcome.actions["tunnel"] == "created":
+        if recorded_hash != desired_hash or outcome.actions["tunnel"] == "created":
             return True
         if self.verify_config and tunnel is not None:
             current = self.client.zero_trust.tunnels.cloudflared.configurations.get(
@@ -267,8 +267,8 @@ class Tunnels:
                 _normalise_ingress(item.config)
         return False
 
-    def _ensure_config(self, item: Desired, outcome: Outcome, tunnel, record) -> None:
-        stale = self._config_stale(item, outcome, tunnel, record)
+    def _ensure_config(self, item: Desired, outcome: Outcome, tunnel, record, desired_hash: str) -> None:
+        stale = self._config_stale(item, outcome, tunnel, record, desired_hash)
         outcome.actions["config"] = "updated" if stale else "unchanged"
         if stale:
             outcome.after["config"] = item.config
@@ -276,12 +276,13 @@ class Tunnels:
                 self.client.zero_trust.tunnels.cloudflared.configurations.update(
                     tunnel.id, account_id=self.account_id, config=item.config)
 
-    def _ensure_dns(self, item: Desired, outcome: Outcome, record, replaced: list, zone_id: str) -> None:
+    def _ensure_dns(self, item: Desired, outcome: Outcome, record, desired_hash: str, replaced: list,
+                    zone_id: str) -> None:
         """The proxied CNAME to the tunnel, compared field by field; `replaced` are this organization's duplicate
         records and, with force, the foreign ones."""
         target = f"{outcome.tunnel_id or '<new tunnel id>'}.cfargotunnel.com"
         wanted = {"type": "CNAME", "content": target, "proxied": True, "ttl": 1,
-                  "comment": ownership_comment(item.organization, config_hash(item.config))}
+                  "comment": ownership_comment(item.organization, desired_hash)}
         current = ({"type": record.type, "content": record.content.rstrip("."), "proxied": record.proxied,
                     "ttl": record.ttl, "comment": record.comment} if record is not None else {})
         if record is not None and current == wanted:

@@ -158,9 +158,10 @@ def quota_problems(where: str, quota) -> list:
         return [f"{where}: must be a mapping of quota keys to quantities"]
     problems = []
     for key, value in quota.items():
+        amount = quantity(value)
         if key not in QUOTA_KEYS:
             problems.append(f"{where}.{key}: unknown quota key (known: {', '.join(QUOTA_KEYS)})")
-        elif quantity(value) is None or quantity(value) < 0:
+        elif amount is None or amount < 0:
             problems.append(f"{where}.{key}: '{value}' is not a Kubernetes quantity")
     return problems
 
