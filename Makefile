@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-REQUIREMENTS_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
+REQUIREMENTS_STAMP := $(VENV)/.installed-$(shell cat requirements.txt tests/requirements.txt tests/requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
 COLLECTION_LINK := .collections/ansible_collections/aphex/platform
 CLUSTER_DIR := .cluster
 RESULTS := build/test-results
@@ -21,9 +21,9 @@ help: ## list the targets
 .PHONY: setup
 setup: $(REQUIREMENTS_STAMP) $(COLLECTION_LINK) ## virtualenv with the pinned toolchain (a no-op when current)
 
-$(REQUIREMENTS_STAMP): requirements.txt requirements.lock
+$(REQUIREMENTS_STAMP): requirements.txt tests/requirements.txt tests/requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet -r tests/requirements.txt -c tests/requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -97,6 +97,10 @@ molecule: setup test-image ## every molecule scenario on the local Docker image
 build: setup ## build the collection tarball into build/
 	mkdir -p build
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+.PHONY: docs
+docs: setup ## regenerate docs/variables.md from the roles' argument specs
+	$(BIN)/python tests/tools/variables_doc.py
 
 .PHONY: clean
 clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go caches)
