@@ -23,6 +23,13 @@ mkdir -p "$dest"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard \
   | python3 -c 'import os, sys; sys.stdout.write("".join(f + "\0" for f in sys.stdin.read().split("\0") if os.path.isfile(f)))' \
   | tar --null -T - -cf -) | tar -C "$dest" -xf -
+# The collection's dependencies beside it, where ansible-test looks for them (kubernetes.core's doc fragment and
+# connection code are part of every cluster module), taken from the ansible package the toolchain installs.
+for dependency in kubernetes/core community/general; do
+  source="$(python -c "import ansible_collections, os; print(os.path.join(ansible_collections.__path__[0], '$dependency'))")"
+  mkdir -p "$root/ansible_collections/$(dirname "$dependency")"
+  cp -a "$source" "$root/ansible_collections/$dependency"
+done
 cd "$dest"
 # ansible-test lists files with git; this copy lives in an ignored folder of the
 # checkout, so it gets a repository of its own.

@@ -6,23 +6,22 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
+    # The connection options themselves are kubernetes.core's (doc fragment kubernetes.core.k8s_auth_options);
+    # this adds what the collection's modules do beyond them.
     DOCUMENTATION = r"""
 options:
-  kubeconfig:
-    description:
-      - Path to the kubeconfig of the cluster (the C(aphex_cluster) host's C(aphex_kubeconfig)).
-      - Falls back to E(K8S_AUTH_KUBECONFIG), then to the client's default (C(~/.kube/config)).
-    type: path
-  context:
-    description:
-      - Kubeconfig context to use; the current context when omitted.
-    type: str
   request_timeout:
     description:
       - Seconds to wait for the API server to accept a connection (at most 10) and for each answer. A server that
         does not answer fails the task within this bound, naming the step and the object.
     type: int
     default: 30
+notes:
+  - The connection options are kubernetes.core's, read the same way (M(kubernetes.core.k8s)); options left unset
+    fall back to their E(K8S_AUTH_*) environment variables, then to the in-cluster service account, then to
+    C(~/.kube/config). A kubeconfig that is not there fails naming the file(s) looked for.
+  - Set them once for every module of the collection (and kubernetes.core's k8s modules) with
+    C(module_defaults) and the action group C(group/aphex.platform.cluster).
 requirements:
   - kubernetes >= 24.2.0 (Python client)
 """

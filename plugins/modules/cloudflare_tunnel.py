@@ -23,7 +23,7 @@ description:
     deletes only what this call created.
   - C(state=absent) deletes the DNS record, then empties the configuration, drops the connections and deletes
     the tunnel. Stop the organization's C(cloudflared) Deployment first, or connectors reconnect.
-  - With O(kubeconfig), writes each tunnel's token into the Secret C(cloudflared-token) (key C(token)) of the
+  - With a cluster (O(kubeconfig) or O(host) set as options), writes each tunnel's token into the Secret C(cloudflared-token) (key C(token)) of the
     organization's namespace when it is missing; the token is fetched only then and is never returned.
 options:
   api_token:
@@ -89,10 +89,11 @@ options:
     default: 2
   lock_holder:
     description:
-      - Identity of the run lock held by this run (M(aphex.platform.run_lock)). With O(kubeconfig), the module
+      - Identity of the run lock held by this run (M(aphex.platform.run_lock)). With a cluster, the module
         refuses to change anything, in Cloudflare or the cluster, unless the lock is still held under that identity.
     type: str
 extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
   check_mode:
@@ -108,7 +109,8 @@ attributes:
 requirements:
   - cloudflare >= 4.3 (Python SDK)
 notes:
-  - Without O(kubeconfig) nothing is written to Kubernetes.
+  - Without O(kubeconfig) or O(host) nothing is written to Kubernetes; their K8S_AUTH_* environment variables
+    alone do not turn the cluster on here, as this module's main work is in Cloudflare.
 seealso:
   - module: aphex.platform.organization
 """
@@ -157,7 +159,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels 
     Desired,
     Tunnels,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi, connection_options
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.tunnel_secrets import store_tokens
 from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
@@ -204,8 +206,8 @@ def main():
                for entry in params["tunnels"]]
 
     with failing_on(module):
-        api = ClusterApi(params["kubeconfig"], params["context"], params["request_timeout"]) \
-            if params["kubeconfig"] else None
+        api = ClusterApi(**connection_options(params), request_timeout=params["request_timeout"]) \
+            if params["kubeconfig"] or params["host"] else None
         if api is not None and params["lock_holder"] and not module.check_mode:
             RunLock(api, params["lock_holder"]).check()
         tunnels = Tunnels(params["api_token"], params["account_id"], params["base_url"], params["timeout"],

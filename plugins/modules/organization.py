@@ -35,6 +35,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
   - aphex.platform.tenancy
 notes:

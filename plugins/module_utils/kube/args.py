@@ -1,16 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""How every module of the collection reaches the cluster (documented in the doc fragment `cluster`)."""
+"""How every module of the collection reaches the cluster: kubernetes.core's own connection options (documented in
+its doc fragment `kubernetes.core.k8s_auth_options`, with the same K8S_AUTH_* environment fallbacks) plus the
+collection's bounded request timeout (doc fragment `aphex.platform.cluster`)."""
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 from ansible_collections.aphex.platform.plugins.module_utils.kube.client import DEFAULT_REQUEST_TIMEOUT
 
 CLUSTER_ARGS = {
-    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
-    "context": {"type": "str"},
+    **AUTH_ARG_SPEC,
     "request_timeout": {"type": "int", "default": DEFAULT_REQUEST_TIMEOUT},
 }

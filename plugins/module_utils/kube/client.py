@@ -12,14 +12,27 @@ import re
 import traceback
 from contextlib import contextmanager
 
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
 
 try:
     import urllib3
-    from kubernetes import client, config, dynamic
+    from kubernetes import client, dynamic
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
     from kubernetes.utils import parse_quantity
+
+    # kubernetes.core's own reading of its connection options (K8S_AUTH_* fallbacks, in-cluster, kubeconfig as a
+    # file, a list of files or a dict, impersonation headers), so both collections connect alike. Its public
+    # get_api_client is not used: it builds a discovery client that sends /version and discovery requests with no
+    # timeout while it is constructed (docs/architecture.md, "Connecting").
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+        _create_auth_spec as auth_from_options,
+        _create_configuration as configuration_from_auth,
+        _create_headers as impersonation_headers,
+        _set_header as set_header,
+    )
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
@@ -72,17 +85,61 @@ CONNECT_TIMEOUT = 10
 
 
 def connect(module) -> "ClusterApi":
-    """The module's cluster (options kubeconfig and context), or fail_json saying what is missing or wrong."""
+    """The module's cluster (kubernetes.core's connection options), or fail_json saying what is missing or wrong."""
     from ansible.module_utils.basic import missing_required_lib
 
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:
-        return ClusterApi(module.params["kubeconfig"], module.params["context"],
-                          module.params.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
+        return ClusterApi(**connection_options(module.params), request_timeout=module.params.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
     except ClusterApiError as error:
         module.fail_json(msg=str(error))
         raise  # not reached: fail_json exits
+
+
+def connection_options(params: dict) -> dict:
+    """The module's connection options (kubernetes.core's names), as ClusterApi takes them."""
+    return {name: params.get(name) for name in AUTH_ARG_SPEC}
+
+
+def _credentials_without_kubeconfig(auth: dict) -> bool:
+    """What kubernetes.core takes as enough to connect without reading any kubeconfig."""
+    return bool(auth.get("host")) and bool(auth.get("api_key") or (auth.get("cert_file") and auth.get("key_file"))
+                                           or (auth.get("username") and auth.get("password")))
+
+
+def _missing_kubeconfig(auth: dict):
+    """The message for a kubeconfig that is not there, naming the file(s) looked for; None when one will be read,
+    or none is needed (credentials given, in-cluster, a kubeconfig given as a dict)."""
+    if _credentials_without_kubeconfig(auth) or isinstance(auth.get("kubeconfig"), dict):
+        return None
+    kubeconfig = auth.get("kubeconfig")
+    if kubeconfig:
+        source = "option kubeconfig (or K8S_AUTH_KUBECONFIG)"
+    elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None  # in a pod: the service account's token is used
+    else:
+        kubeconfig = os.environ.get("KUBECONFIG") or "~/.kube/config"
+        source = "the default, as neither kubeconfig nor host with credentials is set"
+    files = [os.path.expanduser(path) for path in str(kubeconfig).split(os.pathsep) if path]
+    if any(os.path.exists(path) for path in files):
+        return None
+    # kubernetes.core marks the option no_log (it may be a dict holding credentials), so Ansible masks the whole
+    # string wherever it appears; a path is no secret, and naming its folder and file keeps the message readable.
+    looked = ", ".join(f"{os.path.basename(path)} in {os.path.dirname(path) or '.'}" for path in files)
+    return f"no kubeconfig {looked} ({source})"
+
+
+def _describe(auth: dict) -> str:
+    """Which cluster the options name, for messages (never a credential)."""
+    kubeconfig = auth.get("kubeconfig")
+    if _credentials_without_kubeconfig(auth):
+        where = f"host {auth['host']}"
+    elif isinstance(kubeconfig, dict):
+        where = "kubeconfig (given as a dict)"
+    else:
+        where = f"kubeconfig {kubeconfig or '(default)'}"
+    return where + (f" context {auth['context']}" if auth.get("context") else "")
 
 
 class ClusterApiError(AphexError):
@@ -140,19 +197,23 @@ def _bound_requests(rest_client, timeouts: tuple) -> None:
 
 
 class ClusterApi:
-    def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT):
-        where = f"kubeconfig {kubeconfig or '(default)'}{' context ' + context if context else ''}"
-        if kubeconfig and not os.path.exists(os.path.expanduser(kubeconfig)):
-            raise ClusterApiError(f"cannot use {where}: the file does not exist")
-        configuration = client.Configuration()
+    def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, **connection):
+        """Connect with kubernetes.core's options (args_common.AUTH_ARG_SPEC; unset ones fall back to K8S_AUTH_*)."""
+        options = {"kubeconfig": kubeconfig, "context": context, **connection}
+        auth = auth_from_options(**options)
+        where = _describe(auth)
+        missing = _missing_kubeconfig(auth)
+        if missing:
+            raise ClusterApiError(f"cannot connect to the cluster: {missing}")
         try:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration,
-                                    persist_config=False)
-        except Exception as error:  # any config problem: say which kubeconfig
+            configuration = configuration_from_auth(auth)
+        except Exception as error:  # any config problem: say which kubeconfig or host
             raise ClusterApiError(f"cannot use {where}: {error}") from error
         self.host = configuration.host
         configuration.retries = _Retry(total=5, connect=2, read=1, status=3, redirect=0)
         api_client = client.ApiClient(configuration=configuration)
+        for header, value in impersonation_headers(**options).items():
+            set_header(api_client, header, value)
         _bound_requests(api_client.rest_client, (min(CONNECT_TIMEOUT, request_timeout), request_timeout))
         self.timeout = request_timeout
         with self._request(f"connecting to the API server ({where})"):

@@ -14,6 +14,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.kube.client import 
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     ClusterApi,
+    connection_options,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
@@ -69,7 +70,7 @@ def run_module(what: str, extra_args=None) -> None:
     settings = settings_from(params)
 
     def connect():
-        apis.append(ClusterApi(params["kubeconfig"], params["context"], params["request_timeout"]))
+        apis.append(ClusterApi(**connection_options(params), request_timeout=params["request_timeout"]))
         return apis[0]
 
     def check_lock(api):
