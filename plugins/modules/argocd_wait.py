@@ -18,7 +18,9 @@ description:
     error for one, and after O(timeout) otherwise, naming each
     application that is not done with its sync and health status, its conditions, a failed sync and the resources
     that are not healthy.
-  - Call it once per wave in a loop to print progress as each wave completes (see the example).
+  - Call it once per wave in a loop to print progress as each wave completes (see the example). While a wave is
+    pending, its action plugin prints every O(progress_interval) seconds which applications are still not Synced
+    and Healthy, and why.
 options:
   namespace:
     description: Namespace of the Applications.
@@ -64,9 +66,25 @@ options:
     description: Seconds between polls.
     type: float
     default: 5
+  progress_interval:
+    description:
+      - Seconds between progress lines while waiting (the pending applications of the wave with their sync and
+        health status and why). The wait runs in slices of this length, one module run each; the timeout and the
+        error grace count across slices. V(0) waits in one run, silently.
+    type: float
+    default: 30
+  resume:
+    description:
+      - Where the previous slice stopped; set by the action plugin between slices, never by hand.
+    type: dict
+    default: {}
 extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
+  action:
+    support: full
+    description: The action plugin runs the module in slices and prints progress between them.
   check_mode:
     support: full
     description: Reports the current state without waiting.
@@ -90,6 +108,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+progress:
+  description:
+    - Only between slices, to the action plugin (never in a task's result) - the wave, seconds waited, the
+      pending applications and why, and the state the next slice resumes from.
+  returned: never
+  type: dict
 waves:
   description: Each wave with its applications; when waiting, how long it took; otherwise which are done and pending.
   returned: always
@@ -97,6 +121,8 @@ waves:
   elements: dict
   sample: [{wave: 1, applications: [tekton-pipelines], seconds: 42.0}]
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -122,7 +148,9 @@ def main():
                                           "error_grace": {"type": "int", "default": 60},
                                           "revisions": {"type": "dict", "default": {}},
                                           "timeout": {"type": "int", "default": 900},
-                                          "interval": {"type": "float", "default": 5}},
+                                          "interval": {"type": "float", "default": 5},
+                                          "progress_interval": {"type": "float", "default": 30},
+                                          "resume": {"type": "dict", "default": {}}},
                            supports_check_mode=True)
     params = module.params
     with failing_on(module):
@@ -139,9 +167,21 @@ def main():
                        "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
                       for wave in selected]
             module.exit_json(changed=False, waves=report)
-        report = [wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
-                                error_grace=params["error_grace"], revisions=params["revisions"])
-                  for wave in selected]
+        # A slice ends after progress_interval; the action plugin prints what is pending and runs the next one.
+        resume = params["resume"]
+        slice_deadline = time.monotonic() + params["progress_interval"] if params["progress_interval"] > 0 else None
+        report = list(resume.get("completed", []))
+        for wave in selected[len(report):]:
+            outcome = wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
+                                    error_grace=params["error_grace"], revisions=params["revisions"],
+                                    slice_deadline=slice_deadline,
+                                    resume=resume.get("wave_state") if resume.get("wave") == wave else None)
+            if not outcome.pop("done"):
+                module.exit_json(changed=False, waves=report, progress={
+                    "wave": wave, "seconds": outcome["seconds"], "timeout": params["timeout"],
+                    "pending": outcome["pending"],
+                    "resume": {"completed": report, "wave": wave, "wave_state": outcome["resume"]}})
+            report.append(outcome)
     module.exit_json(changed=False, waves=report)
 
 

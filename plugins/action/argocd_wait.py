@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: Aphex platform engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""aphex.platform.argocd_wait: a module run is silent until it returns, and a wave may take up to its timeout
+(900 s by default). This action runs the module in slices of progress_interval seconds and prints, between
+slices, which applications of the wave are still pending and why. Documented in plugins/modules/argocd_wait.py."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+
+
+def progress_line(host: str, progress: dict) -> str:
+    return (f"[{host}] wave {progress['wave']}: waited {progress['seconds']:g} s of {progress['timeout']} s; "
+            f"pending: " + "; ".join(progress["pending"]))
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        arguments = dict(self._task.args)
+        host = (task_vars or {}).get("inventory_hostname", "localhost")
+        while True:
+            outcome = self._execute_module(module_name="aphex.platform.argocd_wait", module_args=arguments,
+                                           task_vars=task_vars)
+            progress = outcome.pop("progress", None)
+            if outcome.get("failed") or progress is None:
+                result.update(outcome)
+                return result
+            display.display(progress_line(host, progress))
+            arguments = {**arguments, "resume": progress["resume"]}
