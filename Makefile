@@ -73,9 +73,10 @@ test: setup controlplane test-image ## lint, sanity, unit, integration, molecule
 	bash tests/run-all.sh
 
 .PHONY: lint
-lint: setup ## ansible-lint (production profile) and the changelog fragments
+lint: setup ## ansible-lint (production profile), the changelog fragments, and a fragment for every content change
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/python tests/tools/check_fragments.py
 
 .PHONY: sanity
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/aphex/platform
