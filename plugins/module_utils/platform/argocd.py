@@ -98,18 +98,20 @@ def stale(app: dict, revisions: dict) -> str:
 
 
 def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.monotonic, sleep=time.sleep,
-                  expected=(), error_grace: float = 60, revisions=None, slice_deadline=None, resume=None) -> dict:
+                  expected=(), error_grace: float = 60, revisions=None, slice_deadline=None, resume=None,
+                  wall=time.time) -> dict:
     """Poll `read()` (one LIST) until every application of the wave is Synced and Healthy. `expected`: names the
     wave must have (the root Application may not have created them yet). Fails at once on a Degraded app, and
     on an ArgoCD error condition that lasts `error_grace` seconds, naming the app and ArgoCD's message.
 
     With `slice_deadline` (a `clock()` time), returns `done: false` once it passes, with what is pending and the
-    state the next slice continues from (`resume`: seconds waited, seconds each app has been erring), so the
-    caller can print progress between slices; the timeout and the error grace count across slices."""
+    state the next slice continues from (`resume`: when the wait and each app's error began, in wall-clock
+    time, so the time between slices counts too), so the caller can print progress between slices; the timeout
+    and the error grace count across slices."""
     resume = resume or {}
-    started = clock() - resume.get("elapsed", 0)
-    erring_since = {name: started + resume.get("elapsed", 0) - seconds
-                    for name, seconds in resume.get("erring_for", {}).items()}
+    to_wall = wall() - clock()
+    started = resume["started"] - to_wall if "started" in resume else clock()
+    erring_since = {name: since - to_wall for name, since in resume.get("erring_since", {}).items()}
     while True:
         apps = waves(read()).get(wave, [])
         names = {app["metadata"]["name"] for app in apps}
@@ -136,6 +138,6 @@ def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.m
             raise ConvergenceError(f"wave {wave} did not converge in {timeout:g} s; pending: " + "; ".join(reasons))
         if slice_deadline is not None and now >= slice_deadline:
             return {"wave": wave, "done": False, "pending": reasons, "seconds": round(now - started, 1),
-                    "resume": {"elapsed": now - started,
-                               "erring_for": {name: now - since for name, since in erring_since.items()}}}
+                    "resume": {"started": started + to_wall,
+                               "erring_since": {name: since + to_wall for name, since in erring_since.items()}}}
         sleep(interval)
