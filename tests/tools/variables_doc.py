@@ -1,8 +1,9 @@
-"""Generate the role-variable reference of docs/variables.md from the roles' meta/argument_specs.yml.
+"""Generate the variable reference of docs/variables.md from the argument specs.
 
-The argument specs are what Ansible validates a role's input against, so they are the one home of each option's
-type, default and meaning; docs/variables.md only repeats them, between marker comments this script owns. Text
-outside the markers (inventory variables, secrets, prose) is kept as it is.
+The roles' meta/argument_specs.yml are what Ansible validates a role's input against, and
+playbooks/vars/inventory_spec.yml is what bootstrap.yml and onboard.yml validate the inventory's aphex_* variables
+against, so they are the one home of each option's type, default and meaning; docs/variables.md only repeats them,
+between marker comments this script owns. Text outside the markers (secrets, prose) is kept as it is.
 
     python tests/tools/variables_doc.py          rewrite docs/variables.md
     python tests/tools/variables_doc.py --check  exit 1 with a diff when docs/variables.md is stale
@@ -22,13 +23,18 @@ REPO = Path(__file__).resolve().parents[2]
 ROLES_DIR = REPO / "roles"
 DOC = REPO / "docs/variables.md"
 COLLECTION = "aphex.platform"
+INVENTORY_SPEC = REPO / "playbooks/vars/inventory_spec.yml"
+INVENTORY_SPEC_KEY = "aphex_inventory_spec"
 SPEC_PATH = "roles/{role}/meta/argument_specs.yml"
-BEGIN = "<!-- generated from " + SPEC_PATH + " by tests/tools/variables_doc.py: do not edit -->"
+BEGIN_AT = "<!-- generated from {source} by tests/tools/variables_doc.py: do not edit -->"
+BEGIN = BEGIN_AT.format(source=SPEC_PATH)
+INVENTORY_BEGIN = BEGIN_AT.format(source=INVENTORY_SPEC.relative_to(REPO))
 END = "<!-- end generated -->"
 BLOCK = re.compile(
-    re.escape(BEGIN).replace(re.escape("{role}"), "(?P<role>[a-z0-9_]+)") + r"\n.*?" + re.escape(END),
+    re.escape(BEGIN_AT).replace(re.escape("{source}"), r"(?P<source>\S+)") + r"\n.*?" + re.escape(END),
     re.DOTALL,
 )
+ROLE_SOURCE = re.compile(re.escape(SPEC_PATH).replace(re.escape("{role}"), "(?P<role>[a-z0-9_]+)"))
 # Keys the renderer knows how to show; anything else stops the run rather than silently going undocumented.
 OPTION_KEYS = {"type", "elements", "choices", "default", "required", "no_log", "description", "options"}
 ENTRY_POINT_KEYS = {"short_description", "description", "options"}
@@ -45,6 +51,11 @@ def load_role_specs(roles_dir: Path = ROLES_DIR) -> dict[str, dict]:
         spec_file.parents[1].name: yaml.safe_load(spec_file.read_text())["argument_specs"]
         for spec_file in sorted(roles_dir.glob("*/meta/argument_specs.yml"))
     }
+
+
+def load_inventory_spec(spec_file: Path = INVENTORY_SPEC) -> dict:
+    """The inventory's spec: short_description, description and options, in the format of a role entry point."""
+    return yaml.safe_load(spec_file.read_text())[INVENTORY_SPEC_KEY]
 
 
 def markdown_text(text: str | list[str]) -> str:
@@ -147,23 +158,71 @@ def render_role(role: str, argument_specs: dict) -> str:
     return "\n".join(lines)
 
 
+def inventory_rows(name: str, option: dict) -> list[str]:
+    """Table rows of one inventory variable and, as `name.sub`, of the options nested under it."""
+    unknown = set(option) - OPTION_KEYS
+    if unknown:
+        raise ValueError(f"{name}: no rendering for the argument spec key(s) {sorted(unknown)}")
+    description = markdown_text(option.get("description", ""))
+    if option.get("required"):
+        description += " Required."
+    if option.get("no_log"):
+        description += " Secret (keep it in a vault); never logged."
+    cells = [
+        code(name),
+        type_cell(option),
+        code(yaml_value(option["default"])) if "default" in option else "",
+        description.strip(),
+    ]
+    rows = ["| " + " | ".join(table_cell(cell) for cell in cells) + " |"]
+    for sub_name, sub_option in (option.get("options") or {}).items():
+        rows += inventory_rows(f"{name}.{sub_name}", sub_option)
+    return rows
+
+
+def render_inventory(spec: dict) -> str:
+    """The inventory's variables: the spec's description, then one table row per option in the spec's order."""
+    unknown = set(spec) - ENTRY_POINT_KEYS
+    if unknown:
+        raise ValueError(f"{INVENTORY_SPEC_KEY}: no rendering for the key(s) {sorted(unknown)}")
+    lines = ["\n\n".join(entry_point_paragraphs(spec))]
+    lines += ["", "| variable | type | default | description |", "|---|---|---|---|"]
+    for name, option in (spec.get("options") or {}).items():
+        lines += inventory_rows(name, option)
+    return "\n".join(lines)
+
+
 def render_block(role: str, argument_specs: dict) -> str:
     return "\n".join([BEGIN.format(role=role), render_role(role, argument_specs), END])
 
 
-def render_document(document: str, role_specs: dict[str, dict]) -> str:
-    """The document with every generated block rewritten; a role without a block yet gets one at the end."""
-    placed = [match["role"] for match in BLOCK.finditer(document)]
-    duplicated = {role for role in placed if placed.count(role) > 1}
+def render_inventory_block(spec: dict) -> str:
+    return "\n".join([INVENTORY_BEGIN, render_inventory(spec), END])
+
+
+def render_document(document: str, role_specs: dict[str, dict], inventory_spec: dict) -> str:
+    """The document with every generated block rewritten; a spec without a block yet gets one at the end."""
+    sources = [match["source"] for match in BLOCK.finditer(document)]
+    duplicated = {source for source in sources if sources.count(source) > 1}
     if duplicated:
         raise ValueError(f"{DOC.name}: more than one generated block for {sorted(duplicated)}")
-    missing_specs = set(placed) - set(role_specs)
-    if missing_specs:
-        raise ValueError(f"{DOC.name}: generated blocks for roles without an argument spec: {sorted(missing_specs)}")
-    document = BLOCK.sub(lambda match: render_block(match["role"], role_specs[match["role"]]), document)
-    for role in role_specs:
-        if role not in placed:
-            document = document.rstrip("\n") + "\n\n" + render_block(role, role_specs[role]) + "\n"
+    inventory_source = str(INVENTORY_SPEC.relative_to(REPO))
+    placed = [match["role"] for match in map(ROLE_SOURCE.fullmatch, sources) if match]
+    unknown = set(sources) - {SPEC_PATH.format(role=role) for role in role_specs} - {inventory_source}
+    if unknown:
+        raise ValueError(f"{DOC.name}: generated blocks for specs that do not exist: {sorted(unknown)}")
+
+    def render(match: re.Match) -> str:
+        if match["source"] == inventory_source:
+            return render_inventory_block(inventory_spec)
+        role = ROLE_SOURCE.fullmatch(match["source"])["role"]
+        return render_block(role, role_specs[role])
+
+    document = BLOCK.sub(render, document)
+    missing = ([] if inventory_source in sources else [render_inventory_block(inventory_spec)]) + [
+        render_block(role, role_specs[role]) for role in role_specs if role not in placed]
+    for block in missing:
+        document = document.rstrip("\n") + "\n\n" + block + "\n"
     return document
 
 
@@ -172,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 with a unified diff when the file is stale")
     args = parser.parse_args(argv)
     current = DOC.read_text()
-    generated = render_document(current, load_role_specs())
+    generated = render_document(current, load_role_specs(), load_inventory_spec())
     if not args.check:
         DOC.write_text(generated)
         return 0

@@ -1,6 +1,7 @@
-"""Issue 14 item 6: the role-variable reference in docs/variables.md is generated from the roles'
-meta/argument_specs.yml (tests/tools/variables_doc.py), so an option added to a spec and not to the page, or a
-hand edit inside a generated block, fails here instead of leaving the page quietly behind the roles."""
+"""Issue 14 item 6: the variable reference in docs/variables.md is generated from the roles'
+meta/argument_specs.yml and from the inventory's playbooks/vars/inventory_spec.yml (tests/tools/variables_doc.py),
+so an option added to a spec and not to the page, or a hand edit inside a generated block, fails here instead of
+leaving the page quietly behind the roles and the inventory."""
 import shutil
 
 import pytest
@@ -9,8 +10,9 @@ import yaml
 from tests.tools import variables_doc
 
 ROLE_SPECS = variables_doc.load_role_specs()
+INVENTORY_SPEC = variables_doc.load_inventory_spec()
 COMMITTED = variables_doc.DOC.read_text()
-GENERATED = variables_doc.render_document(COMMITTED, ROLE_SPECS)
+GENERATED = variables_doc.render_document(COMMITTED, ROLE_SPECS, INVENTORY_SPEC)
 ALL_OPTIONS = [
     (role, entry_point, name)
     for role, argument_specs in ROLE_SPECS.items()
@@ -23,8 +25,20 @@ def role_section(role):
     return GENERATED.split(f"## Role `{variables_doc.COLLECTION}.{role}`", 1)[1].split(variables_doc.END, 1)[0]
 
 
+def inventory_section(document):
+    return document.split(variables_doc.INVENTORY_BEGIN, 1)[1].split(variables_doc.END, 1)[0]
+
+
 def test_the_committed_page_is_what_the_generator_writes():
     assert COMMITTED == GENERATED, "docs/variables.md is stale: run make docs"
+
+
+def test_the_inventory_block_is_committed_once_under_its_heading():
+    """The sync test above covers the inventory table only while the page has its block; one added at the end by
+    the generator would pass it too, so the block must sit right under the Inventory heading, once."""
+    assert COMMITTED.count(variables_doc.INVENTORY_BEGIN) == 1
+    assert "## Inventory\n\n" + variables_doc.INVENTORY_BEGIN + "\n" in COMMITTED
+    assert "| variable | type | default | description |" in inventory_section(COMMITTED)
 
 
 def test_an_option_added_to_a_spec_changes_the_page(tmp_path):
@@ -38,10 +52,48 @@ def test_an_option_added_to_a_spec_changes_the_page(tmp_path):
         "type": "int", "default": 7, "description": "Only in this test's copy."}
     spec_file.write_text(yaml.safe_dump(argument_specs))
 
-    generated = variables_doc.render_document(COMMITTED, variables_doc.load_role_specs(tmp_path))
+    generated = variables_doc.render_document(COMMITTED, variables_doc.load_role_specs(tmp_path), INVENTORY_SPEC)
 
     assert generated != COMMITTED
     assert "| `kind_cluster_extra_probe` | int | `7` | no | Only in this test's copy. |" in generated
+
+
+def test_an_option_added_to_the_inventory_spec_changes_the_page(tmp_path):
+    """The same for the inventory: a variable added to a copy of playbooks/vars/inventory_spec.yml gets a row."""
+    spec_file = tmp_path / "inventory_spec.yml"
+    shutil.copyfile(variables_doc.INVENTORY_SPEC, spec_file)
+    inventory_spec = yaml.safe_load(spec_file.read_text())
+    inventory_spec[variables_doc.INVENTORY_SPEC_KEY]["options"]["aphex_extra_probe"] = {
+        "type": "int", "default": 7, "description": "Only in this test's C(copy)."}
+    spec_file.write_text(yaml.safe_dump(inventory_spec))
+
+    generated = variables_doc.render_document(COMMITTED, ROLE_SPECS, variables_doc.load_inventory_spec(spec_file))
+
+    assert generated != COMMITTED
+    assert "| `aphex_extra_probe` | int | `7` | Only in this test's `copy`. |" in inventory_section(generated)
+
+
+def test_every_inventory_variable_has_a_row_in_the_spec_order():
+    section = inventory_section(GENERATED)
+    names = list(INVENTORY_SPEC["options"])
+    missing = [name for name in names if f"| `{name}` |" not in section]
+    assert names and missing == []
+    assert sorted(names, key=lambda name: section.index(f"| `{name}` |")) == names
+
+
+def test_a_secret_inventory_variable_says_to_keep_it_in_a_vault():
+    section = variables_doc.render_inventory({"short_description": "Example", "options": {
+        "token": {"type": "str", "no_log": True, "description": "A token."},
+        "plain": {"type": "str", "choices": ["a", "b"], "default": "a", "description": "Not secret."}}})
+
+    assert "| `token` | str |  | A token. Secret (keep it in a vault); never logged. |" in section
+    assert "| `plain` | str: `a`, `b` | `a` | Not secret. |" in section
+
+
+def test_a_block_for_a_spec_that_does_not_exist_stops_the_generator():
+    document = variables_doc.BEGIN_AT.format(source="playbooks/vars/elsewhere.yml") + "\n" + variables_doc.END
+    with pytest.raises(ValueError, match="elsewhere"):
+        variables_doc.render_document(document, ROLE_SPECS, INVENTORY_SPEC)
 
 
 def test_every_option_of_every_entry_point_has_a_row():
