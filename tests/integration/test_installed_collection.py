@@ -13,7 +13,7 @@ from pathlib import Path
 from kubernetes import client
 
 from tests.ansible_runner import REPO
-from tests.integration.tenancy_inventory import org, unique_suffix, write_inventory
+from tests.integration.tenancy_inventory import HOST, org, unique_suffix, write_inventory
 
 BIN = Path(sys.executable).parent
 
@@ -29,7 +29,7 @@ def _user_environment(home: Path, collections: Path) -> dict:
 
 
 def _recap(output: str) -> dict:
-    [line] = re.findall(r"^localhost\s+:\s+(.*)$", output, re.M)
+    [line] = re.findall(rf"^{re.escape(HOST)}\s+:\s+(.*)$", output, re.M)
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
