@@ -412,7 +412,8 @@ def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_p
         run = onboard(inventory, "-e", "aphex_request_timeout=3")
         assert run.returncode != 0
         message = module_result(run, "Take the cluster's run lock")["msg"]
-        assert message.startswith(f"connecting to the API server (kubeconfig {kubeconfig}) failed: the API server "
+        assert message.startswith(f"connecting to the API server (kubeconfig {kubeconfig.name} in {kubeconfig.parent}) "
+                                  f"failed: the API server "
                                   f"{url} gave no answer (")
         assert message.endswith("timeout 3 s)")
         assert accepted  # the server was reached and kept silent

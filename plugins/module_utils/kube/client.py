@@ -124,10 +124,14 @@ def _missing_kubeconfig(auth: dict):
     files = [os.path.expanduser(path) for path in str(kubeconfig).split(os.pathsep) if path]
     if any(os.path.exists(path) for path in files):
         return None
-    # kubernetes.core marks the option no_log (it may be a dict holding credentials), so Ansible masks the whole
-    # string wherever it appears; a path is no secret, and naming its folder and file keeps the message readable.
-    looked = ", ".join(f"{os.path.basename(path)} in {os.path.dirname(path) or '.'}" for path in files)
-    return f"no kubeconfig {looked} ({source})"
+    return f"no kubeconfig {', '.join(_named(path) for path in files)} ({source})"
+
+
+def _named(path: str) -> str:
+    """A kubeconfig path as messages show it. kubernetes.core marks the option no_log (it may be a dict holding
+    credentials), so Ansible masks the whole string wherever it appears; a path is no secret, and naming its
+    file and folder apart keeps the message readable."""
+    return f"{os.path.basename(path)} in {os.path.dirname(path) or '.'}"
 
 
 def _describe(auth: dict) -> str:
@@ -138,7 +142,8 @@ def _describe(auth: dict) -> str:
     elif isinstance(kubeconfig, dict):
         where = "kubeconfig (given as a dict)"
     else:
-        where = f"kubeconfig {kubeconfig or '(default)'}"
+        where = "kubeconfig " + (", ".join(_named(path) for path in str(kubeconfig).split(os.pathsep) if path)
+                                 if kubeconfig else "(default)")
     return where + (f" context {auth['context']}" if auth.get("context") else "")
 
 
