@@ -52,7 +52,7 @@ def test_build_produces_a_tarball_with_content_and_without_local_state(tarball):
     assert manifest["collection_info"]["namespace"] == "aphex"
     assert manifest["collection_info"]["name"] == "platform"
     assert "kubernetes.core" in manifest["collection_info"]["dependencies"]
-    assert {"meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
+    assert {"meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt", "CHANGELOG.rst",
             "roles/host_prereqs/tasks/main.yml", "roles/host_prereqs/meta/argument_specs.yml"} <= names
     for local_state in (".venv", ".cluster", ".collections", "build", ".git"):
         assert not any(name == local_state or name.startswith(local_state + "/") for name in names), local_state
