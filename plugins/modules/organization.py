@@ -70,13 +70,19 @@ changed:
   returned: always
   type: bool
 objects:
-  description: What happened to each object the organizations own.
+  description:
+    - Each object the organizations own that was (or in check mode would be) created, updated or deleted, with its
+      action; unchanged objects are only counted (RV(unchanged)).
   returned: always
   type: list
   elements: dict
   sample:
     - {action: created, kind: Namespace, name: org-acme}
-    - {action: unchanged, kind: Secret, namespace: org-acme, name: github-webhook-secret}
+unchanged:
+  description: How many objects the organizations own were already as desired.
+  returned: always
+  type: int
+  sample: 23
 organizations:
   description: One entry per organization, with its namespace and public webhook URL.
   returned: always

@@ -59,12 +59,19 @@ changed:
   returned: always
   type: bool
 objects:
-  description: What happened to each object the pipelines own.
+  description:
+    - Each object the pipelines own that was (or in check mode would be) created, updated or deleted, with its
+      action; unchanged objects are only counted (RV(unchanged)).
   returned: always
   type: list
   elements: dict
   sample:
     - {action: created, kind: Namespace, name: acme-web}
+unchanged:
+  description: How many objects the pipelines own were already as desired.
+  returned: always
+  type: int
+  sample: 23
 pipelines:
   description: One entry per pipeline.
   returned: always

@@ -269,9 +269,15 @@ class ClusterApi:
         resource = self.resource(api_version, kind)
         self.requests["list"] += 1
         with self._request(f"listing {kind}"):
-            result = resource.get(label_selector=label_selector, namespace=namespace, field_selector=field_selector)
+            # The answer decoded as plain JSON: the client's ResourceInstance wrapping and its to_dict cost four
+            # times the decoding (3.3 s of a 8.5 s no-op at 500 organizations, docs/performance.md).
+            response = resource.get(label_selector=label_selector, namespace=namespace,
+                                    field_selector=field_selector, serialize=False)
+            items = json.loads(response.data)["items"] or []
         # Items of a list response carry no apiVersion/kind; give them theirs.
-        return [{**item.to_dict(), "apiVersion": api_version, "kind": kind} for item in result.items]
+        for item in items:
+            item["apiVersion"], item["kind"] = api_version, kind
+        return items
 
     def apply(self, manifest: dict, dry_run: bool = False, subresource: str | None = None) -> dict:
         api_version, kind = manifest["apiVersion"], manifest["kind"]

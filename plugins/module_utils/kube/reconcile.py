@@ -79,13 +79,17 @@ def project(live, desired):
 
 
 def manifest_hash(manifest: dict) -> str:
-    body = copy.deepcopy(manifest)
-    body.pop("status", None)
-    metadata = body.get("metadata", {})
-    annotations = metadata.get("annotations") or {}
-    annotations.pop(ANNOTATION_APPLIED_HASH, None)
-    if not annotations:
+    """The desired manifest's hash, status and the hash annotation itself left out (copies of the two levels
+    that change, not of the whole manifest: this runs for every desired object of every run)."""
+    body = {key: value for key, value in manifest.items() if key != "status"}
+    metadata = dict(body.get("metadata", {}))
+    annotations = {key: value for key, value in (metadata.get("annotations") or {}).items()
+                   if key != ANNOTATION_APPLIED_HASH}
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
         metadata.pop("annotations", None)
+    body["metadata"] = metadata
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -167,8 +171,11 @@ def plan(desired: list, live: dict, delete: list, create_only=frozenset(), order
     rank = _ranking(order)
     changes = []
     for manifest in sorted(desired, key=lambda m: rank(m["apiVersion"], m["kind"])):
-        manifest = copy.deepcopy(manifest)
-        manifest["metadata"].setdefault("annotations", {})[ANNOTATION_APPLIED_HASH] = manifest_hash(manifest)
+        # the caller's manifest stays as it was: only the metadata and its annotations are new
+        metadata = dict(manifest["metadata"])
+        metadata["annotations"] = {**(metadata.get("annotations") or {}),
+                                   ANNOTATION_APPLIED_HASH: manifest_hash(manifest)}
+        manifest = {**manifest, "metadata": metadata}
         key = object_key(manifest)
         current = live.get(key)
         status = manifest.get("status")

@@ -54,9 +54,10 @@ def _labels(obj: dict) -> dict:
     return obj.get("metadata", {}).get("labels") or {}
 
 
-def _owned_by(obj: dict, kind: str, name: str) -> bool:
+def _owned_by(obj: dict, kind: str, names) -> bool:
+    """Whether one of the named tenants (a set) of that kind owns the object."""
     labels = _labels(obj)
-    return labels.get(LABEL_OWNER_KIND) == kind and labels.get(LABEL_OWNER_NAME) == name
+    return labels.get(LABEL_OWNER_KIND) == kind and labels.get(LABEL_OWNER_NAME) in names
 
 
 def _terminating(obj) -> bool:
@@ -84,22 +85,30 @@ class Tenancy:
         self.prune_confirm = prune_confirm
         self.deletion_timeout = deletion_timeout
         self.live = {}
+        self.kinds_read = set()
         self.webhook_secrets = {}
         self.warnings = []
 
     # ------------------------------------------------------------------ reads
     def _read(self, kinds, webhook_secrets=False) -> None:
-        self.api.require(kinds)
-        self.live = {}
-        for api_version, kind in kinds:
-            for obj in self.api.list(api_version, kind, MANAGED_SELECTOR):
-                self.live[object_key(obj)] = obj
+        self.live, self.kinds_read = {}, set()
+        self._read_more(kinds)
         if webhook_secrets:
             # Every organization's webhook Secret, labelled or not: one that lost its labels is adopted, not
             # overwritten (one LIST, whatever the number of organizations).
             self.webhook_secrets = {
                 obj["metadata"]["namespace"]: obj
                 for obj in self.api.list("v1", "Secret", field_selector=f"metadata.name={WEBHOOK_SECRET_NAME}")}
+
+    def _read_more(self, kinds) -> None:
+        """Add the managed objects of these kinds (one LIST each) to what was read."""
+        self.api.require(kinds)
+        for api_version, kind in kinds:
+            if (api_version, kind) in self.kinds_read:
+                continue
+            self.kinds_read.add((api_version, kind))
+            for obj in self.api.list(api_version, kind, MANAGED_SELECTOR):
+                self.live[object_key(obj)] = obj
 
     def _gone(self, key) -> bool:
         """Whether a live object, or the namespace it lives in, is being deleted."""
@@ -127,9 +136,11 @@ class Tenancy:
 
     def _deletions(self, owner_kind: str, names) -> list:
         """Live keys owned by the named tenants; objects inside a namespace being deleted go with it."""
-        keys = [key for key, obj in self.live.items() if any(_owned_by(obj, owner_kind, name) for name in names)]
+        names = set(names)
+        keys = [key for key, obj in self.live.items() if _owned_by(obj, owner_kind, names)]
         if owner_kind == OWNER_ORGANIZATION:  # a removed organization takes its pipelines' objects along
-            keys += [key for key, obj in self.live.items() if key not in keys
+            owned = set(keys)
+            keys += [key for key, obj in self.live.items() if key not in owned
                      and _labels(obj).get(LABEL_ORGANIZATION) in names]
         namespaces = {key[3] for key in keys if key[1] == "Namespace"}
         return [key for key in keys if key[2] not in namespaces and not _terminating(self.live[key])]
@@ -152,8 +163,9 @@ class Tenancy:
     def _stale(self, owner_kind: str, names, desired) -> list:
         """Objects a present tenant owns but no longer needs (a removed admin, isolation turned off)."""
         wanted = {object_key(manifest) for manifest in desired}
+        names = set(names)
         return [key for key, obj in self.live.items() if key not in wanted and not self._gone(key)
-                and any(_owned_by(obj, owner_kind, name) for name in names)]
+                and _owned_by(obj, owner_kind, names)]
 
     def _missing_namespaces(self, desired) -> set:
         """Namespaces the desired objects live in that do not exist (yet): check mode cannot dry-run there."""
@@ -284,6 +296,10 @@ class Tenancy:
         if blocked:
             raise TenancyError("; ".join(blocked))
         removed |= pruned
+        if removed:
+            # a removed organization takes its pipelines' objects along: only then are their kinds read (the
+            # pipelines' namespaces, read with the organizations' kinds, say which tenants exist)
+            self._read_more(PIPELINE_KINDS)
 
         desired, secrets_out = [], {}
         for name, org in present.items():
@@ -312,7 +328,7 @@ class Tenancy:
 
     def converge_organizations(self):
         def converge():
-            self._read(list(dict.fromkeys(ORGANIZATION_KINDS + PIPELINE_KINDS)), webhook_secrets=True)
+            self._read(ORGANIZATION_KINDS, webhook_secrets=True)
             self.warnings = []
             return self._organizations_plan()
         return self._settle(converge)
