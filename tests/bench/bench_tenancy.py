@@ -1,10 +1,11 @@
-"""`make bench`: onboarding N organizations x M pipelines on a fresh local control plane.
+"""`make bench`: onboarding N organizations x M pipelines, at each size on a fresh local control plane.
 
-Reports wall time and the API requests the audit log saw for the first run, a
-no-op re-run and a check-mode run of playbooks/onboard.yml, side by side with
-a baseline playbook that applies the same objects with one kubernetes.core.k8s
-task per object. Sizes: BENCH_ORGS (default 50), BENCH_PIPELINES per org (2);
-BENCH_BASELINE=0 skips the (slow) baseline.
+For each size of BENCH_ORGS (default 50,500,1000; BENCH_PIPELINES per organization, 2): wall time, API requests
+(audit log), writes and the modules' peak memory of playbooks/onboard.yml's first run, no-op re-run, --check,
+a one-tenant edit (which must write only that tenant's objects) and a re-run after someone else changed one
+object among all of them (which must repair exactly that one). Then, at the first size, a baseline playbook that
+applies the same objects with one kubernetes.core.k8s task per object (BENCH_BASELINE=0 skips it). With more than
+one size, the table and a picture go into docs/performance.md (BENCH_WRITE_DOCS=0: only build/bench/).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
-from kubernetes import config  # noqa: E402
+from kubernetes import client, config  # noqa: E402
 
 _AnsibleCollectionFinder(paths=[str(REPO / ".collections")])._install()  # pylint: disable=protected-access
 
@@ -35,6 +36,7 @@ from tests.conftest import install_platform_apis  # noqa: E402
 from tests.controlplane.audit import WRITE_VERBS, AuditLog  # noqa: E402
 from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries  # noqa: E402
 from tests.integration.tenancy_inventory import (  # noqa: E402
+    HOST,
     PIPELINE_YAML,
     RUN_LOCK,
     onboard,
@@ -44,8 +46,16 @@ from tests.integration.tenancy_inventory import (  # noqa: E402
 )
 
 
-def measure(label, audit, action):
+PERFORMANCE = REPO / "docs/performance.md"
+PICTURE = REPO / "docs/images/bench-tenancy.svg"
+BENCH_BEGIN = "<!-- written by make bench (tests/bench/bench_tenancy.py): do not edit -->"
+BENCH_END = "<!-- end of make bench's table -->"
+
+
+def measure(label, audit, action, peak_log: Path | None = None):
     mark = audit.mark()
+    if peak_log is not None:
+        peak_log.write_text("")
     started = time.monotonic()
     run = action()
     seconds = time.monotonic() - started
@@ -54,45 +64,114 @@ def measure(label, audit, action):
     events = [e for e in audit.events(since=mark) if e.user == ADMIN_USER]
     writes = [e for e in events if e.verb in WRITE_VERBS and not e.dry_run]
     lock = [e for e in writes if (e.resource, e.namespace, e.name) == RUN_LOCK]
-    return {"case": label, "seconds": round(seconds, 1), "requests": len(events), "writes": len(writes) - len(lock),
-            "lock_writes": len(lock), "dry_runs": sum(e.dry_run for e in events), "changed": run.changed}
+    peaks = [int(line) for line in peak_log.read_text().split()] if peak_log is not None else []
+    # the objects the tenants own, as the two modules counted them (changed and unchanged)
+    converged = [result for task in ("Converge the organizations", "Converge the pipelines")
+                 for result in run.task_results(task, HOST) if "unchanged" in result]
+    objects = sum(result["unchanged"] + len(result["objects"]) for result in converged) if converged else None
+    return {"case": label, "objects": objects, "seconds": round(seconds, 1), "requests": len(events), "writes": len(writes) - len(lock),
+            "lock_writes": len(lock), "dry_runs": sum(e.dry_run for e in events), "changed": run.changed,
+            "peak_module_mib": round(max(peaks) / 1024) if peaks else None,
+            "written": sorted({(e.resource, e.namespace, e.name) for e in writes if e not in lock})}
+
+
+def tenant_variables(orgs: int, per_org: int) -> dict:
+    return {
+        "aphex_organizations": [org(f"o{i:03d}") for i in range(orgs)],
+        "aphex_pipelines": [pipeline(f"o{i:03d}-p{j}", f"o{i:03d}", f"owner{i}/repo{j}")
+                            for i in range(orgs) for j in range(per_org)],
+    }
+
+
+def drift_one_object(api_client, orgs: int) -> tuple:
+    """Someone else changes one object among all of them: a pipeline's quota in the middle of the list."""
+    namespace = f"o{orgs // 2:03d}-p1"
+    client.CoreV1Api(api_client).patch_namespaced_resource_quota(
+        "tenant-quota", namespace, {"spec": {"hard": {"pods": "999"}}}, field_manager="someone-else")
+    return namespace
+
+
+def bench_collection(work: Path, plane, orgs: int, per_org: int) -> list:
+    api_client = config.new_client_from_config(config_file=str(plane.admin_kubeconfig))
+    install_platform_apis(api_client)
+    audit = AuditLog(plane.audit_log)
+    variables = tenant_variables(orgs, per_org)
+    inventory = write_inventory(work / "inventory", plane.admin_kubeconfig, **variables)
+    # Every module run through the interpreter wrapper that logs its peak memory.
+    peak_log = work / "peak-memory.log"
+    interpreter = work / "python"
+    interpreter.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'tests/bench/peak_memory.py'} \"$@\"\n")
+    interpreter.chmod(0o755)
+    environment = {"BENCH_PEAK_MEMORY_LOG": str(peak_log)}
+
+    def run(*args):
+        return onboard(inventory, "-e", f"ansible_python_interpreter={interpreter}", *args, extra_env=environment)
+
+    size = f"{orgs}x{per_org}"
+    rows = [measure(f"{size} first run", audit, run, peak_log),
+            measure(f"{size} no-op re-run", audit, run, peak_log),
+            measure(f"{size} --check", audit, lambda: run("--check"), peak_log)]
+    # One tenant edited: an admin added to one organization, one of its pipelines moved to another repository.
+    edited = variables["aphex_organizations"][0]
+    edited["admin_users"] = [*edited["admin_users"], "second-admin@o000.io"]
+    variables["aphex_pipelines"][0]["repo"] = "owner0/moved"
+    inventory = write_inventory(work / "inventory", plane.admin_kubeconfig, **variables)
+    edit = measure(f"{size} one-tenant edit", audit, run, peak_log)
+    outside = [entry for entry in edit["written"] if not any(
+        part in ("org-o000", "o000-p0", "o000") or part.startswith(("o000-p0", "org-o000"))
+        for part in entry[1:])]
+    if outside or not edit["written"]:
+        sys.exit(f"the one-tenant edit wrote outside that tenant (or nothing): {outside or edit['written']}")
+    rows.append(edit)
+    drifted = drift_one_object(api_client, orgs)
+    repair = measure(f"{size} one drifted object", audit, run, peak_log)
+    quota = client.CoreV1Api(api_client).read_namespaced_resource_quota("tenant-quota", drifted)
+    if repair["written"] != [("resourcequotas", drifted, "tenant-quota")] or quota.spec.hard["pods"] == "999":
+        sys.exit(f"the drifted quota in {drifted} was not repaired alone: {repair['written']}, {quota.spec.hard}")
+    rows.append(repair)
+    for row in rows:
+        row["organizations"], row["pipelines"] = orgs, orgs * per_org
+    return rows
+
+
+def bench_baseline(work: Path, plane, orgs: int, per_org: int) -> list:
+    install_platform_apis(config.new_client_from_config(config_file=str(plane.admin_kubeconfig)))
+    audit = AuditLog(plane.audit_log)
+    objects_file = work / "objects.json"
+    objects_file.write_text(json.dumps(baseline_objects(tenant_variables(orgs, per_org))))
+    args = ("-e", f"baseline_objects_file={objects_file}", "-e", f"baseline_kubeconfig={plane.admin_kubeconfig}")
+    playbook = REPO / "tests/bench/baseline.yml"
+    rows = [measure(f"{orgs}x{per_org} baseline first run", audit, lambda: run_playbook(playbook, *args)),
+            measure(f"{orgs}x{per_org} baseline re-run", audit, lambda: run_playbook(playbook, *args))]
+    for row in rows:
+        row["organizations"], row["pipelines"] = orgs, orgs * per_org
+    return rows
 
 
 def main() -> None:
     # Stopped from outside, still stop the control planes (the finally blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    orgs, per_org = int(os.environ.get("BENCH_ORGS", "50")), int(os.environ.get("BENCH_PIPELINES", "2"))
-    variables = {
-        "aphex_organizations": [org(f"o{i:03d}") for i in range(orgs)],
-        "aphex_pipelines": [pipeline(f"o{i:03d}-p{j}", f"o{i:03d}", f"owner{i}/repo{j}")
-                            for i in range(orgs) for j in range(per_org)],
-    }
+    sizes = [int(size) for size in os.environ.get("BENCH_ORGS", "50,500,1000").split(",")]
+    per_org = int(os.environ.get("BENCH_PIPELINES", "2"))
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        flavours = ("collection", "baseline") if os.environ.get("BENCH_BASELINE", "1") != "0" else ("collection",)
-        for flavour in flavours:
-            plane = ControlPlane(work / f"cp-{flavour}", binaries())
+        for orgs in sizes:
+            work = Path(scratch) / f"collection-{orgs}"
+            plane = ControlPlane(work / "cp", binaries())
             plane.up()
             try:
-                install_platform_apis(config.new_client_from_config(config_file=str(plane.admin_kubeconfig)))
-                audit = AuditLog(plane.audit_log)
-                if flavour == "collection":
-                    inventory = write_inventory(work / "inventory", plane.admin_kubeconfig, **variables)
-                    results.append(measure("onboard.yml first run", audit, lambda: onboard(inventory)))
-                    results.append(measure("onboard.yml no-op re-run", audit, lambda: onboard(inventory)))
-                    results.append(measure("onboard.yml --check", audit, lambda: onboard(inventory, "--check")))
-                else:
-                    objects_file = work / "objects.json"
-                    objects_file.write_text(json.dumps(baseline_objects(variables)))
-                    args = ("-e", f"baseline_objects_file={objects_file}",
-                            "-e", f"baseline_kubeconfig={plane.admin_kubeconfig}")
-                    playbook = REPO / "tests/bench/baseline.yml"
-                    results.append(measure("baseline first run", audit, lambda: run_playbook(playbook, *args)))
-                    results.append(measure("baseline re-run", audit, lambda: run_playbook(playbook, *args)))
+                results += bench_collection(work, plane, orgs, per_org)
             finally:
                 plane.down()
-    report(orgs, per_org, results)
+        if os.environ.get("BENCH_BASELINE", "1") != "0":
+            work = Path(scratch) / "baseline"
+            plane = ControlPlane(work / "cp", binaries())
+            plane.up()
+            try:
+                results += bench_baseline(work, plane, sizes[0], per_org)
+            finally:
+                plane.down()
+    report(sizes, per_org, results)
 
 
 def baseline_objects(variables) -> list:
@@ -108,23 +187,93 @@ def baseline_objects(variables) -> list:
     return [without_status(o) for o in objects]
 
 
-def report(orgs, per_org, results) -> None:
-    print(f"\nbenchmark: {orgs} organizations x {per_org} pipelines ({orgs * per_org} pipelines)")
-    # the run lock's Lease (taken and given back) is counted apart from the writes to tenant objects
-    print(f"{'case':<28}{'seconds':>9}{'requests':>10}{'writes':>8}{'lock':>6}{'dry runs':>10}{'changed':>9}")
+CASES = ("first run", "no-op re-run", "--check", "one-tenant edit", "one drifted object")
+
+
+def report(sizes, per_org, results) -> None:
+    header = f"{'case':<34}{'seconds':>9}{'requests':>10}{'writes':>8}{'lock':>6}{'dry runs':>10}{'peak MiB':>10}"
+    print("\n" + header)
     for row in results:
-        print(f"{row['case']:<28}{row['seconds']:>9}{row['requests']:>10}{row['writes']:>8}"
-              f"{row.get('lock_writes', 0):>6}{row['dry_runs']:>10}{row['changed']:>9}")
-    by_case = {row["case"]: row for row in results}
-    noop = by_case["onboard.yml no-op re-run"]
-    summary = f"no-op re-run: {noop['seconds']} s with {noop['writes']} writes"
-    if "baseline re-run" in by_case:
-        summary += f"; {by_case['baseline re-run']['seconds'] / noop['seconds']:.1f}x faster than the baseline re-run"
-    print(summary)
+        print(f"{row['case']:<34}{row['seconds']:>9}{row['requests']:>10}{row['writes']:>8}{row['lock_writes']:>6}"
+              f"{row['dry_runs']:>10}{row['peak_module_mib'] or '':>10}")
     out = REPO / "build/bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "tenancy.json").write_text(json.dumps({"orgs": orgs, "pipelines_per_org": per_org, "results": results},
+    for row in results:
+        row.pop("written", None)
+    (out / "tenancy.json").write_text(json.dumps({"sizes": sizes, "pipelines_per_org": per_org, "results": results},
                                                  indent=2))
+    if os.environ.get("BENCH_WRITE_DOCS", "1") != "0" and len(sizes) > 1:
+        write_docs(sizes, per_org, results)
+
+
+def _series(results, case) -> list:
+    return [(row["organizations"], row) for row in results if row["case"].endswith(" " + case)
+            and "baseline" not in row["case"]]
+
+
+def write_docs(sizes, per_org, results) -> None:
+    """The table and the picture in docs/performance.md, between the benchmark's markers."""
+    rows = ["| case | organizations × pipelines | objects | seconds | requests | writes | dry runs | module peak MiB |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in results:
+        rows.append(f"| {row['case'].split(' ', 1)[1]} | {row['organizations']} × {per_org} | {row['objects'] or ''} | "
+                    f"{row['seconds']} | {row['requests']} | {row['writes']} | {row['dry_runs']} | "
+                    f"{row['peak_module_mib'] or ''} |")
+    noop = dict((orgs, row["seconds"]) for orgs, row in _series(results, "no-op re-run"))
+    smallest = min(noop)
+    ratios = ", ".join(f"{orgs}: {noop[orgs] / noop[smallest]:.1f}×" for orgs in sorted(noop) if orgs != smallest)
+    block = "\n".join([BENCH_BEGIN, "", *rows, "",
+                       f"No-op re-run against the {smallest} × {per_org} one: {ratios}.", "",
+                       "![seconds and module peak memory against organizations](images/bench-tenancy.svg)", "",
+                       BENCH_END])
+    document = PERFORMANCE.read_text()
+    if BENCH_BEGIN in document:
+        before, rest = document.split(BENCH_BEGIN, 1)
+        document = before + block + rest.split(BENCH_END, 1)[1]
+    else:
+        document = document.rstrip("\n") + "\n\n" + block + "\n"
+    PERFORMANCE.write_text(document)
+    PICTURE.parent.mkdir(parents=True, exist_ok=True)
+    PICTURE.write_text(svg_chart(results))
+
+
+def svg_chart(results) -> str:
+    """Two panels: seconds per case, and the module's peak memory, against organizations (plain SVG)."""
+    width, height, margin = 360, 240, 44
+    colours = {"first run": "#d62728", "no-op re-run": "#1f77b4", "one-tenant edit": "#2ca02c",
+               "one drifted object": "#9467bd", "--check": "#ff7f0e"}
+    panels = [("seconds", lambda row: row["seconds"], list(colours)),
+              ("module peak MiB", lambda row: row["peak_module_mib"] or 0, ["first run", "no-op re-run"])]
+    every = [row for row in results if "baseline" not in row["case"]]
+    x_max = max(row["organizations"] for row in every)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height + 40}" '
+             'font-family="sans-serif" font-size="11">']
+    for index, (title, value, cases) in enumerate(panels):
+        left = index * width
+        y_max = max(value(row) for row in every if row["case"].split(" ", 1)[1] in cases) or 1
+        plot_w, plot_h = width - 2 * margin, height - 2 * margin
+
+        def point(orgs, amount, left=left, y_max=y_max, plot_w=plot_w, plot_h=plot_h):
+            return (left + margin + plot_w * orgs / x_max, margin + plot_h * (1 - amount / y_max))
+
+        parts.append(f'<text x="{left + width / 2}" y="16" text-anchor="middle">{title} against organizations '
+                     f'(x 2 pipelines)</text>')
+        parts.append(f'<line x1="{left + margin}" y1="{margin + plot_h}" x2="{left + margin + plot_w}" '
+                     f'y2="{margin + plot_h}" stroke="black"/><line x1="{left + margin}" y1="{margin}" '
+                     f'x2="{left + margin}" y2="{margin + plot_h}" stroke="black"/>')
+        parts.append(f'<text x="{left + margin - 4}" y="{margin + 4}" text-anchor="end">{y_max:g}</text>'
+                     f'<text x="{left + margin - 4}" y="{margin + plot_h}" text-anchor="end">0</text>')
+        for orgs in sorted({row["organizations"] for row in every}):
+            x, _y = point(orgs, 0)
+            parts.append(f'<text x="{x}" y="{margin + plot_h + 14}" text-anchor="middle">{orgs}</text>')
+        for position, case in enumerate(cases):
+            series = sorted((orgs, value(row)) for orgs, row in _series(results, case))
+            coordinates = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(o, v) for o, v in series))
+            parts.append(f'<polyline points="{coordinates}" fill="none" stroke="{colours[case]}" stroke-width="2"/>')
+            parts.append(f'<text x="{left + margin + 6}" y="{height + 8 + 11 * position}" '
+                         f'fill="{colours[case]}">{case}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":
