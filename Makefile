@@ -109,6 +109,6 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: setup controlplane ## onboarding (BENCH_ORGS x BENCH_PIPELINES) and bootstrap benchmarks against baselines
+bench: setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
 	$(BIN)/python tests/bench/bench_tenancy.py
 	$(BIN)/python tests/bench/bench_bootstrap.py

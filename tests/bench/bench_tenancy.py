@@ -246,7 +246,8 @@ def svg_chart(results) -> str:
               ("module peak MiB", lambda row: row["peak_module_mib"] or 0, ["first run", "no-op re-run"])]
     every = [row for row in results if "baseline" not in row["case"]]
     x_max = max(row["organizations"] for row in every)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height + 40}" '
+    legend = 11 * max(len(cases) for _title, _value, cases in panels)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height + 12 + legend}" '
              'font-family="sans-serif" font-size="11">']
     for index, (title, value, cases) in enumerate(panels):
         left = index * width
