@@ -33,8 +33,8 @@ def _recap(output: str) -> dict:
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
-def test_the_installed_collection_onboards_a_tenant_by_playbook_name(control_plane, platform_apis, admin_api,
-                                                                   tmp_path):
+def test_the_installed_collection_onboards_a_tenant_by_playbook_name(
+        control_plane, platform_apis, admin_api, tmp_path):
     home = tmp_path / "user"
     home.mkdir()
     subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(REPO)],
