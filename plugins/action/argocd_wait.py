@@ -20,11 +20,19 @@ def progress_line(host: str, progress: dict) -> str:
 
 class ActionModule(ActionBase):
     _supports_check_mode = True
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         arguments = dict(self._task.args)
         host = (task_vars or {}).get("inventory_hostname", "localhost")
+        if self._task.async_val:
+            # a task run with async is polled by Ansible, not by this plugin: one run, waiting silently
+            outcome = self._execute_module(module_name="aphex.platform.argocd_wait",
+                                           module_args={**arguments, "progress_interval": 0}, task_vars=task_vars,
+                                           wrap_async=True)
+            result.update(outcome)
+            return result
         while True:
             outcome = self._execute_module(module_name="aphex.platform.argocd_wait", module_args=arguments,
                                            task_vars=task_vars)
@@ -32,5 +40,6 @@ class ActionModule(ActionBase):
             if outcome.get("failed") or progress is None:
                 result.update(outcome)
                 return result
-            display.display(progress_line(host, progress))
+            if not self._task.no_log:  # the lines carry ArgoCD's messages, which no_log hides with the rest
+                display.display(progress_line(host, progress))
             arguments = {**arguments, "resume": progress["resume"]}

@@ -171,7 +171,9 @@ def main():
         resume = params["resume"]
         slice_deadline = time.monotonic() + params["progress_interval"] if params["progress_interval"] > 0 else None
         report = list(resume.get("completed", []))
-        for wave in selected[len(report):]:
+        finished = {entry["wave"] for entry in report}
+        # by number, not position: an app removed meanwhile may have taken an earlier wave out of the list
+        for wave in [wave for wave in selected if wave not in finished]:
             outcome = wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
                                     error_grace=params["error_grace"], revisions=params["revisions"],
                                     slice_deadline=slice_deadline,

@@ -14,6 +14,7 @@ import yaml
 from kubernetes import client
 
 from tests.ansible_runner import run_playbook
+from tests.controlplane.cluster import ADMIN_USER
 
 HOST = "localhost"
 
@@ -141,3 +142,23 @@ def test_a_host_that_never_answers_fails_within_the_request_timeout(tmp_path):
                                     "gave no answer ("), result["msg"]
     assert result["msg"].endswith("timeout 2 s)")
     assert held, "the server was reached and kept silent"
+
+
+def test_a_given_kubeconfig_is_not_overridden_by_k8s_auth_variables(
+        control_plane, admin_api, audit, namespace, tmp_path):
+    """kubernetes.core lets K8S_AUTH_HOST + K8S_AUTH_API_KEY win over a kubeconfig option; left on a CI runner they
+    would send the run (and its prune) to another cluster. With kubeconfig given, none of them is read. The path
+    is given with $HOME, which the option's type (raw) leaves to the module to expand."""
+    home = tmp_path / "home"
+    (home / ".kube").mkdir(parents=True)
+    (home / ".kube" / "cluster.kubeconfig").write_text(control_plane.admin_kubeconfig.read_text())
+    component = f"pin-{uuid.uuid4().hex[:6]}"
+    options = {"kubeconfig": "$HOME/.kube/cluster.kubeconfig"}
+    mark = audit.mark()
+    run = run_playbook(_playbook(tmp_path / "pinned.yml", options, component, namespace),
+                       extra_env={"HOME": str(home), "K8S_AUTH_HOST": "https://127.0.0.1:9",
+                                  "K8S_AUTH_API_KEY": "not-a-secret", "K8S_AUTH_VERIFY_SSL": "no",
+                                  "K8S_AUTH_IMPERSONATE_USER": "nobody-in-particular"})
+    assert run.returncode == 0, run.output[-3000:]
+    assert _configmap(admin_api, namespace, component).data == {"written": "by a token"}
+    assert [event.user for event in audit.writes(mark) if event.name == component] == [ADMIN_USER]

@@ -1,4 +1,4 @@
-"""Issue 15: the faster no-op must not trade away drift repair. 500 organizations x 2 pipelines (about 23,000
+"""Issue 15: the faster no-op must not trade away drift repair. 500 organizations x 2 pipelines (22,000
 objects) on a control plane of their own; someone else changes one object in the middle of them; the next run
 writes exactly that object back, and nothing else. (Times are measured by `make bench`, not asserted here.)"""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.integration.tenancy_inventory import (
 ORGANIZATIONS = 500
 
 
-def test_one_drifted_object_among_23000_is_found_and_repaired_alone(fresh_control_plane, tmp_path):
+def test_one_drifted_object_among_22000_is_found_and_repaired_alone(fresh_control_plane, tmp_path):
     plane = fresh_control_plane
     core = client.CoreV1Api(config.new_client_from_config(config_file=str(plane.admin_kubeconfig)))
     audit = AuditLog(plane.audit_log)

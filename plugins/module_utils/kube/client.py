@@ -12,7 +12,19 @@ import re
 import traceback
 from contextlib import contextmanager
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_MAP, AUTH_ARG_SPEC
+# kubernetes.core's own reading of its connection options (K8S_AUTH_* fallbacks, in-cluster, a kubeconfig path -
+# several joined with ':' - or dict, impersonation headers), so both collections connect alike. Imported outside
+# the kubernetes guard below: the module imports without the client library, and a release that renames these
+# fails every import (and the unit tests) instead of passing for a missing library. Its public get_api_client is
+# not used: it builds a discovery client that sends /version and discovery requests with no timeout while it is
+# constructed (docs/architecture.md, "Connecting to the cluster").
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+    _create_auth_spec as auth_from_options,
+    _create_configuration as configuration_from_auth,
+    _create_headers as impersonation_headers,
+    _set_header as set_header,
+)
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
@@ -23,16 +35,6 @@ try:
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
     from kubernetes.utils import parse_quantity
 
-    # kubernetes.core's own reading of its connection options (K8S_AUTH_* fallbacks, in-cluster, kubeconfig as a
-    # file, a list of files or a dict, impersonation headers), so both collections connect alike. Its public
-    # get_api_client is not used: it builds a discovery client that sends /version and discovery requests with no
-    # timeout while it is constructed (docs/architecture.md, "Connecting").
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
-        _create_auth_spec as auth_from_options,
-        _create_configuration as configuration_from_auth,
-        _create_headers as impersonation_headers,
-        _set_header as set_header,
-    )
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
@@ -116,8 +118,8 @@ def _missing_kubeconfig(auth: dict):
     kubeconfig = auth.get("kubeconfig")
     if kubeconfig:
         source = "option kubeconfig (or K8S_AUTH_KUBECONFIG)"
-    elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return None  # in a pod: the service account's token is used
+    elif os.environ.get("KUBERNETES_SERVICE_HOST") and not auth.get("context"):
+        return None  # in a pod: the service account's token is used (a context means a kubeconfig is read)
     else:
         kubeconfig = os.environ.get("KUBECONFIG") or "~/.kube/config"
         source = "the default, as neither kubeconfig nor host with credentials is set"
@@ -203,9 +205,24 @@ def _bound_requests(rest_client, timeouts: tuple) -> None:
 
 class ClusterApi:
     def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, **connection):
-        """Connect with kubernetes.core's options (args_common.AUTH_ARG_SPEC; unset ones fall back to K8S_AUTH_*)."""
+        """Connect with kubernetes.core's options (args_common.AUTH_ARG_SPEC). Unset ones fall back to K8S_AUTH_*,
+        except when kubeconfig is given: then the options alone name the cluster, so a variable left on the machine
+        (K8S_AUTH_HOST and K8S_AUTH_API_KEY on a CI runner, say) never sends the run - or its prune - elsewhere."""
+        if isinstance(kubeconfig, (list, tuple)):
+            raise ClusterApiError("cannot connect to the cluster: kubeconfig must be a path (several joined with "
+                                  f"'{os.pathsep}') or a kubeconfig as a dict")
+        if isinstance(kubeconfig, str):
+            # the option is kubernetes.core's type raw, which Ansible does not expand as it does a path
+            kubeconfig = os.pathsep.join(os.path.expandvars(os.path.expanduser(path))
+                                         for path in kubeconfig.split(os.pathsep))
         options = {"kubeconfig": kubeconfig, "context": context, **connection}
-        auth = auth_from_options(**options)
+        if kubeconfig:
+            given = {name: value for name, value in options.items() if value is not None}
+            auth = {true_name: given[name] for true_name, name in AUTH_ARG_MAP.items() if name in given}
+            # an empty value is "none" to kubernetes.core, and it then does not read K8S_AUTH_IMPERSONATE_*
+            options = {"impersonate_user": "", "impersonate_groups": [], **given}
+        else:
+            auth = auth_from_options(**options)
         where = _describe(auth)
         missing = _missing_kubeconfig(auth)
         if missing:
