@@ -35,7 +35,6 @@ try:
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
     from kubernetes.utils import parse_quantity
 
-
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 
