@@ -42,7 +42,8 @@ def test_the_installed_collection_onboards_a_tenant_by_playbook_name(
     [tarball] = tmp_path.glob("aphex-platform-*.tar.gz")
     collections = tmp_path / "collections"
     # kubernetes.core and community.general come from the ansible package (no Galaxy server is reachable here)
-    installed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", str(tarball)],
+    installed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--force",
+                                str(tarball)],
                                check=False, capture_output=True, text=True, cwd=home,
                                env=_user_environment(home, collections))
     assert installed.returncode == 0, installed.stdout + installed.stderr

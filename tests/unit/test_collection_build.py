@@ -39,9 +39,12 @@ def installed(tarball, tmp_path_factory) -> Path:
     """The tarball installed the way a user does, into a collections path of its own (dependencies are not
     fetched: no Galaxy server is reachable here)."""
     where = tmp_path_factory.mktemp("installed")
-    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(where / "collections"),
-                    str(tarball)], check=True, capture_output=True, text=True, cwd=where,
+    # --force: a copy installed elsewhere (molecule installs the collection under test into ~/.ansible) would
+    # otherwise make ansible-galaxy answer "already installed" and put nothing here
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p",
+                    str(where / "collections"), str(tarball)], check=True, capture_output=True, text=True, cwd=where,
                    env=_clean_environment(where))
+    assert (where / "collections" / "ansible_collections" / "aphex" / "platform" / "MANIFEST.json").is_file()
     return where / "collections"
 
 
