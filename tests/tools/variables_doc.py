@@ -99,12 +99,21 @@ def type_cell(option: dict) -> str:
     return kind
 
 
-def option_rows(name: str, option: dict, entry_points: list[str], all_entry_points: list[str]) -> list[str]:
-    """Table rows of one option and, as `name.sub`, of the options nested under its dict or list elements."""
+def option_description(name: str, option: dict) -> str:
+    """The option's description as Markdown; an argument spec key with no rendering stops the run."""
     unknown = set(option) - OPTION_KEYS
     if unknown:
         raise ValueError(f"{name}: no rendering for the argument spec key(s) {sorted(unknown)}")
-    description = markdown_text(option.get("description", ""))
+    return markdown_text(option.get("description", ""))
+
+
+def table_row(cells: list[str]) -> str:
+    return "| " + " | ".join(table_cell(cell) for cell in cells) + " |"
+
+
+def option_rows(name: str, option: dict, entry_points: list[str], all_entry_points: list[str]) -> list[str]:
+    """Table rows of one option and, as `name.sub`, of the options nested under its dict or list elements."""
+    description = option_description(name, option)
     if option.get("no_log"):
         description += " Never logged."
     if entry_points != all_entry_points:
@@ -116,7 +125,7 @@ def option_rows(name: str, option: dict, entry_points: list[str], all_entry_poin
         "yes" if option.get("required") else "no",
         description.strip(),
     ]
-    rows = ["| " + " | ".join(table_cell(cell) for cell in cells) + " |"]
+    rows = [table_row(cells)]
     for sub_name, sub_option in (option.get("options") or {}).items():
         rows += option_rows(f"{name}.{sub_name}", sub_option, entry_points, all_entry_points)
     return rows
@@ -160,10 +169,7 @@ def render_role(role: str, argument_specs: dict) -> str:
 
 def inventory_rows(name: str, option: dict) -> list[str]:
     """Table rows of one inventory variable and, as `name.sub`, of the options nested under it."""
-    unknown = set(option) - OPTION_KEYS
-    if unknown:
-        raise ValueError(f"{name}: no rendering for the argument spec key(s) {sorted(unknown)}")
-    description = markdown_text(option.get("description", ""))
+    description = option_description(name, option)
     if option.get("required"):
         description += " Required."
     if option.get("no_log"):
@@ -174,7 +180,7 @@ def inventory_rows(name: str, option: dict) -> list[str]:
         code(yaml_value(option["default"])) if "default" in option else "",
         description.strip(),
     ]
-    rows = ["| " + " | ".join(table_cell(cell) for cell in cells) + " |"]
+    rows = [table_row(cells)]
     for sub_name, sub_option in (option.get("options") or {}).items():
         rows += inventory_rows(f"{name}.{sub_name}", sub_option)
     return rows
