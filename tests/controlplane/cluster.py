@@ -216,17 +216,18 @@ class ControlPlane:
 
     @staticmethod
     def _wait_exit(pid: int, executable: str, timeout: float) -> bool:
-        def reap():  # when it is our own child (the pytest fixture), so no zombie stays
+        def reaped() -> bool:  # when it is our own child (the pytest fixture), so no zombie stays
             try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+                return os.waitpid(pid, os.WNOHANG)[0] == pid
+            except ChildProcessError:  # not ours, or reaped already
+                return True
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            reap()
             if not _process_is(pid, executable):
-                reap()
+                # its exe link goes while it exits, a moment before it is a zombie that can be reaped
+                while not reaped() and time.monotonic() < deadline:
+                    time.sleep(0.01)
                 return True
             time.sleep(0.1)
         return False
