@@ -1,5 +1,9 @@
-"""Comparing desired and live objects: what counts as a change, what a diff shows."""
+"""Comparing desired and live objects: what counts as a change, what a diff shows, how writes are sent."""
+import threading
+from functools import partial
+
 import pytest
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError, run_concurrently
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import (
     REDACTED, contains, execute, manifest_hash, plan, project, redact)
@@ -97,6 +101,9 @@ class RecordingApi:
     def delete(self, api_version, kind, name, namespace):
         self.calls.append(("delete", kind, name, namespace))
 
+    def concurrently(self, calls):
+        return [call() for call in calls]
+
 
 def test_check_mode_dry_runs_and_skips_objects_in_namespaces_that_do_not_exist():
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "new"}}
@@ -134,3 +141,62 @@ def test_the_manifest_hash_is_the_one_release_0_1_0_wrote(manifest, expected):
     every tenant on the first run after an upgrade. The values are 0.1.0's (computed with its reconcile.py); status
     and the hash annotation itself are left out, and an emptied annotations map counts as none."""
     assert manifest_hash(manifest) == expected
+
+
+class BatchRecordingApi(RecordingApi):
+    """Records which writes were handed over together, as one concurrent batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def concurrently(self, calls):
+        before = len(self.calls)
+        results = [call() for call in calls]
+        self.batches.append(self.calls[before:])
+        return results
+
+
+def test_execute_batches_each_kind_in_plan_order_and_keeps_status_with_its_object():
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}
+    record = {"apiVersion": "aphex.io/v1alpha1", "kind": "Organization", "metadata": {"name": "o", "namespace": "n"},
+              "spec": {}, "status": {"phase": "Ready"}}
+    live = {("v1", "Secret", "n", "s"): {"kind": "Secret"}, ("v1", "Secret", "n", "t"): {"kind": "Secret"}}
+    api = BatchRecordingApi()
+    execute(api, plan([record, configmap({"k": "v"}, name="b"), namespace, configmap({"k": "v"}, name="a")],
+                      live, list(live), order=[("aphex.io/v1alpha1", "Organization")]),
+            check_mode=False, missing_namespaces=set())
+    assert api.batches == [
+        [("apply", "Namespace", "n", False, None)],
+        [("apply", "ConfigMap", "b", False, None), ("apply", "ConfigMap", "a", False, None)],
+        [("apply", "Organization", "o", False, None), ("apply", "Organization", "o", False, "status")],
+        [("delete", "Secret", "s", "n"), ("delete", "Secret", "t", "n")],
+    ]
+
+
+def test_run_concurrently_overlaps_the_calls_and_returns_results_in_order():
+    # four calls that each wait for all four: they can only finish when they run at the same time
+    barrier = threading.Barrier(4, timeout=10)
+
+    def call(number):
+        barrier.wait()
+        return number
+
+    assert run_concurrently([partial(call, n) for n in range(4)], workers=4) == [0, 1, 2, 3]
+
+
+def test_run_concurrently_raises_the_first_failure_in_order_and_starts_nothing_after_it():
+    started = []
+
+    def call(number):
+        started.append(number)
+        if number in (1, 2):
+            raise ClusterApiError(f"call {number} failed")
+        return number
+
+    with pytest.raises(ClusterApiError, match="call 1 failed"):
+        run_concurrently([partial(call, n) for n in range(6)], workers=2)
+    # two workers: calls 0 and 1 start; once 1 failed, at most the call already taken runs
+    assert set(started) <= {0, 1, 2} and 1 in started
+    with pytest.raises(ClusterApiError, match="call 1 failed"):
+        run_concurrently([partial(call, n) for n in range(6)], workers=1)

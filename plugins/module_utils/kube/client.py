@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_MAP, AUTH_ARG_SPEC
@@ -83,6 +85,9 @@ API_PROVIDERS = {
 # accepts but never answers fails the run within this bound instead of hanging it.
 DEFAULT_REQUEST_TIMEOUT = 30
 CONNECT_TIMEOUT = 10
+# Requests in flight at once when many independent objects are read or written: one at a time, each write waits
+# for its round trip (about 4 ms here), so 23,000 first-time applies took 94 s (docs/performance.md).
+CONCURRENT_REQUESTS = 8
 
 
 def connect(module) -> "ClusterApi":
@@ -202,6 +207,33 @@ def _bound_requests(rest_client, timeouts: tuple) -> None:
     rest_client.request = bounded
 
 
+def run_concurrently(calls, workers: int) -> list:
+    """Run independent calls `workers` at a time; their results in order. The first failure in that order is
+    raised once the calls under way have ended; calls not yet started are dropped, so a failure stops the batch
+    as it stopped a one-by-one loop."""
+    calls = list(calls)
+    if len(calls) < 2 or workers < 2:
+        return [call() for call in calls]
+    failed = threading.Event()
+
+    def guarded(call):
+        if failed.is_set():
+            return None
+        try:
+            return call()
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(guarded, call) for call in calls]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]
+
+
 class ClusterApi:
     def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, **connection):
         """Connect with kubernetes.core's options (args_common.AUTH_ARG_SPEC). Unset ones fall back to K8S_AUTH_*,
@@ -232,6 +264,7 @@ class ClusterApi:
             raise ClusterApiError(f"cannot use {where}: {error}") from error
         self.host = configuration.host
         configuration.retries = _Retry(total=5, connect=2, read=1, status=3, redirect=0)
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, CONCURRENT_REQUESTS)
         api_client = client.ApiClient(configuration=configuration)
         for header, value in impersonation_headers(**options).items():
             set_header(api_client, header, value)
@@ -241,6 +274,18 @@ class ClusterApi:
             self.dynamic = dynamic.DynamicClient(api_client)
         self._resources = {}
         self.requests = {"list": 0, "get": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0, "replace": 0}
+        self._counting = threading.Lock()
+        # discovery and its cache are not safe for concurrent calls
+        self._discovering = threading.Lock()
+
+    def _count(self, verb: str) -> None:
+        with self._counting:
+            self.requests[verb] += 1
+
+    @staticmethod
+    def concurrently(calls) -> list:
+        """Independent requests (for different objects) CONCURRENT_REQUESTS at a time."""
+        return run_concurrently(calls, CONCURRENT_REQUESTS)
 
     @contextmanager
     def _request(self, step: str):
@@ -259,6 +304,11 @@ class ClusterApi:
 
     def resource(self, api_version: str, kind: str):
         key = (api_version, kind)
+        with self._discovering:
+            return self._resource(key)
+
+    def _resource(self, key: tuple):
+        api_version, kind = key
         if key not in self._resources:
             try:
                 with self._request(f"looking up the API of {kind} ({api_version})"):
@@ -283,7 +333,7 @@ class ClusterApi:
     def list(self, api_version: str, kind: str, label_selector: str | None = None,
              namespace: str | None = None, field_selector: str | None = None) -> list:
         resource = self.resource(api_version, kind)
-        self.requests["list"] += 1
+        self._count("list")
         with self._request(f"listing {kind}"):
             # The answer decoded as plain JSON: the client's ResourceInstance wrapping and its to_dict cost four
             # times the decoding (3.3 s of a 8.5 s no-op at 500 organizations, docs/performance.md).
@@ -301,13 +351,14 @@ class ClusterApi:
         resource = self.resource(api_version, kind)
         if subresource:
             resource = resource.subresources[subresource]
-        self.requests["apply"] += 1
+        self._count("apply")
         where = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
         with self._request(f"applying {kind} {where}{metadata['name']}"):
             applied = self.dynamic.server_side_apply(
                 resource, body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
-                field_manager=FIELD_MANAGER, force_conflicts=True, dry_run="All" if dry_run else None)
-        return applied.to_dict()
+                field_manager=FIELD_MANAGER, force_conflicts=True, dry_run="All" if dry_run else None,
+                serialize=False)
+            return json.loads(applied.data)
 
     def namespace_names(self) -> set:
         """Names of the namespaces that exist (one LIST)."""
@@ -316,7 +367,7 @@ class ClusterApi:
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None):
         """One object, or None when it does not exist."""
         resource = self.resource(api_version, kind)
-        self.requests["get"] += 1
+        self._count("get")
         try:
             with self._request(f"reading {kind} {namespace + '/' if namespace else ''}{name}"):
                 return resource.get(name=name, namespace=namespace).to_dict()
@@ -332,7 +383,7 @@ class ClusterApi:
         """POST; used where server-side apply's field ownership must not matter (Secrets others write to)."""
         metadata = manifest["metadata"]
         resource = self.resource(manifest["apiVersion"], manifest["kind"])
-        self.requests["create"] += 1
+        self._count("create")
         namespace = metadata.get("namespace")
         with self._request(f"creating {manifest['kind']} {namespace + '/' if namespace else ''}{metadata['name']}"):
             return resource.create(body=manifest, namespace=namespace, dry_run="All" if dry_run else None).to_dict()
@@ -341,7 +392,7 @@ class ClusterApi:
         """PUT with the manifest's resourceVersion: fails with ConflictError when the object changed since read."""
         metadata = manifest["metadata"]
         resource = self.resource(manifest["apiVersion"], manifest["kind"])
-        self.requests["replace"] += 1
+        self._count("replace")
         namespace = metadata.get("namespace")
         with self._request(f"replacing {manifest['kind']} {namespace + '/' if namespace else ''}{metadata['name']}"):
             return resource.replace(body=manifest, namespace=namespace).to_dict()
@@ -350,7 +401,7 @@ class ClusterApi:
                     dry_run: bool = False) -> dict:
         """JSON merge patch of the given fields only; every other field and its owner stay as they are."""
         resource = self.resource(api_version, kind)
-        self.requests["patch"] += 1
+        self._count("patch")
         with self._request(f"patching {kind} {namespace + '/' if namespace else ''}{name}"):
             return resource.patch(body=patch, name=name, namespace=namespace,
                                   content_type="application/merge-patch+json",
@@ -360,7 +411,7 @@ class ClusterApi:
                resource_version: str | None = None) -> bool:
         """Delete an object (only at resource_version, when given); False when it was already gone."""
         resource = self.resource(api_version, kind)
-        self.requests["delete"] += 1
+        self._count("delete")
         body = {"preconditions": {"resourceVersion": resource_version}} if resource_version else None
         try:
             with self._request(f"deleting {kind} {namespace + '/' if namespace else ''}{name}"):

@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import partial
 
 from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ConflictError, quantity
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH, RBAC_V1
@@ -55,7 +56,8 @@ def _ranking(order=()):
 def contains(live, desired) -> bool:
     """True when every desired field has the same value in live (extra live fields are fine)."""
     if isinstance(desired, dict):
-        return isinstance(live, dict) and all(key in live and contains(live[key], value)
+        # equal subtrees (most of them, on a re-run) are settled by one comparison in C, not a walk in Python
+        return isinstance(live, dict) and all(key in live and (live[key] == value or contains(live[key], value))
                                               for key, value in desired.items())
     if isinstance(desired, list):
         return isinstance(live, list) and len(live) == len(desired) and all(
@@ -194,28 +196,41 @@ def plan(desired: list, live: dict, delete: list, create_only=frozenset(), order
 
 def execute(api, plan_: Plan, check_mode: bool, missing_namespaces: set) -> None:
     """Send the writes the plan needs. In check mode, dry runs only, and none for objects in (or being)
-    a namespace that does not exist yet: the server would refuse them, so they are previewed locally."""
+    a namespace that does not exist yet: the server would refuse them, so they are previewed locally.
+    Objects of one kind do not refer to each other, so each kind's writes go concurrently; the kinds keep the
+    plan's order (a namespace before what it holds, records last, deletions in reverse)."""
+    batches = []
     for change in plan_.changes:
         if not change.changed:
             continue
         api_version, kind, namespace, name = change.key
-        if change.action == "deleted":
-            if not check_mode:
-                api.delete(api_version, kind, name, namespace or None)
+        if change.action != "deleted" and check_mode and (name if kind == "Namespace" else namespace) in missing_namespaces:
             continue
-        if check_mode and (name if kind == "Namespace" else namespace) in missing_namespaces:
-            continue
-        manifest = without_status(change.desired)
-        if change.create_only:
-            try:
-                api.create(manifest, dry_run=check_mode)
-            except ConflictError as error:
-                raise ConflictError(f"{describe(change.key)} was created by someone else while this run was "
-                                    "deciding; it is not overwritten: run again to adopt it") from error
-        elif change.action != "unchanged":
-            api.apply(manifest, dry_run=check_mode)
-        if change.status_changed and not check_mode:
-            api.apply({"apiVersion": manifest["apiVersion"], "kind": manifest["kind"],
-                       "metadata": {"name": manifest["metadata"]["name"],
-                                    "namespace": manifest["metadata"].get("namespace")},
-                       "status": change.desired["status"]}, subresource="status")
+        batch = (change.action == "deleted", api_version, kind)
+        if not batches or batches[-1][0] != batch:
+            batches.append((batch, []))
+        batches[-1][1].append(partial(_write, api, change, check_mode))
+    for _batch, writes in batches:
+        api.concurrently(writes)
+
+
+def _write(api, change: Change, check_mode: bool) -> None:
+    api_version, kind, namespace, name = change.key
+    if change.action == "deleted":
+        if not check_mode:
+            api.delete(api_version, kind, name, namespace or None)
+        return
+    manifest = without_status(change.desired)
+    if change.create_only:
+        try:
+            api.create(manifest, dry_run=check_mode)
+        except ConflictError as error:
+            raise ConflictError(f"{describe(change.key)} was created by someone else while this run was "
+                                "deciding; it is not overwritten: run again to adopt it") from error
+    elif change.action != "unchanged":
+        api.apply(manifest, dry_run=check_mode)
+    if change.status_changed and not check_mode:
+        api.apply({"apiVersion": manifest["apiVersion"], "kind": manifest["kind"],
+                   "metadata": {"name": manifest["metadata"]["name"],
+                                "namespace": manifest["metadata"].get("namespace")},
+                   "status": change.desired["status"]}, subresource="status")

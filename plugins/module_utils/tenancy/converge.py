@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-
-from ansible.module_utils.common.yaml import yaml_load
+from functools import partial
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
@@ -37,7 +36,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render impo
     render_organization,
     render_pipeline,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import parsed_pipeline, validate_tenants
 
 MANAGED_SELECTOR = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
 # A prune may remove one tenant, or up to this share of the managed tenants, without prune_confirm: more looks like
@@ -103,11 +102,13 @@ class Tenancy:
     def _read_more(self, kinds) -> None:
         """Add the managed objects of these kinds (one LIST each) to what was read."""
         self.api.require(kinds)
-        for api_version, kind in kinds:
-            if (api_version, kind) in self.kinds_read:
-                continue
-            self.kinds_read.add((api_version, kind))
-            for obj in self.api.list(api_version, kind, MANAGED_SELECTOR):
+        unread = [api_kind for api_kind in dict.fromkeys(kinds) if api_kind not in self.kinds_read]
+        self.kinds_read.update(unread)
+        # the server encodes one answer while this process decodes another
+        answers = self.api.concurrently(partial(self.api.list, api_version, kind, MANAGED_SELECTOR)
+                                        for api_version, kind in unread)
+        for objects in answers:
+            for obj in objects:
                 self.live[object_key(obj)] = obj
 
     def _gone(self, key) -> bool:
@@ -349,7 +350,7 @@ class Tenancy:
                                        "is not onboarded yet (run aphex.platform.organization first)")
                 secret = ""  # previewing a fresh cluster: the organization would create it first
             document = pipeline["pipeline"]
-            document = yaml_load(document) if isinstance(document, str) else document
+            document = parsed_pipeline(document) if isinstance(document, str) else document
             desired += render_pipeline(pipeline, document, secret, self.settings)
         removed = self._removed_pipelines()
 

@@ -6,6 +6,8 @@ converge, errors turned into fail_json once, at the top."""
 
 from __future__ import annotations
 
+import gc
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
@@ -60,7 +62,19 @@ def settings_from(params: dict) -> TenancySettings:
     )
 
 
+def echoed_arguments(params: dict) -> dict:
+    """The arguments a successful run echoes back (what -vvv shows), the tenant lists as counts: they are the
+    inventory itself, were 90% of the result at 500 organizations, and Ansible scanned, serialized and copied
+    them several times (docs/performance.md). A failure echoes them whole."""
+    counted = {name: f"({len(params[name] or [])} entries, as in the inventory)" for name in ("organizations", "pipelines")}
+    return {"module_args": {**params, **counted}}
+
+
 def run_module(what: str, extra_args=None) -> None:
+    # A module run is one short process whose LIST answers are millions of objects without reference cycles;
+    # the cyclic collector walked all of them again and again while they were decoded and compared (0.6 s of
+    # a 2.7 s no-op at 500 organizations, docs/performance.md) and freed nothing.
+    gc.disable()
     module = AnsibleModule(argument_spec={**CLUSTER_ARGS, **TENANCY_ARGS, **(extra_args or {})},
                            supports_check_mode=True)
     if not HAS_KUBERNETES:
@@ -80,7 +94,7 @@ def run_module(what: str, extra_args=None) -> None:
     if params["validate_only"]:
         with failing_on(module):
             validate_tenants(params["organizations"], params["pipelines"], settings.quota)
-        module.exit_json(changed=False, problems=[])
+        module.exit_json(changed=False, problems=[], invocation=echoed_arguments(params))
     with failing_on(module):
         plan, tenants, webhook_secrets, warnings, unlisted = run(
             connect, params["organizations"], params["pipelines"], settings, params["prune"], module.check_mode,
@@ -106,6 +120,7 @@ def run_module(what: str, extra_args=None) -> None:
               "unlisted": unlisted[what], "requests": dict(apis[0].requests)}
     if module._diff:
         result["diff"] = plan.diffs()
+    result["invocation"] = echoed_arguments(params)
     if params.get("show_secrets") and webhook_secrets:
         result["webhook_secrets"] = webhook_secrets
     module.exit_json(**result)

@@ -10,6 +10,7 @@ shows all of them.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -132,13 +133,20 @@ def validate_organizations(organizations, references_only=False) -> list:
     return problems
 
 
-def _pipeline_document_problems(where: str, document) -> list:
-    """The Pipeline YAML must parse and be a tekton.dev/v1 Pipeline."""
+@functools.lru_cache(maxsize=256)
+def parsed_pipeline(text: str):
+    """A pipeline's YAML, parsed once per distinct text: validation and rendering both need it, and many
+    pipelines share one definition. Callers do not change what it returns."""
     from ansible.module_utils.common.yaml import yaml_load
 
+    return yaml_load(text)
+
+
+def _pipeline_document_problems(where: str, document) -> list:
+    """The Pipeline YAML must parse and be a tekton.dev/v1 Pipeline."""
     if isinstance(document, str):
         try:
-            document = yaml_load(document)
+            document = parsed_pipeline(document)
         except Exception as error:  # any YAML error is the user's input problem
             return [f"{where}.pipeline: not valid YAML ({str(error).splitlines()[0]})"]
     if not isinstance(document, dict):
