@@ -18,6 +18,11 @@ attributes:
     support: full
     description: Runs on the controller (or any host with the C(kubernetes) Python client) against the cluster API.
     platforms: posix
+notes:
+  - Reads are one LIST per kind, sent concurrently; writes go kind by kind in dependency order, eight objects of a
+    kind at a time. The first failed write stops the rest.
+  - A successful run echoes its arguments (what C(-vvv) shows) with O(organizations) and O(pipelines) as counts,
+    not the lists themselves, which are the inventory's; a failed run echoes them whole.
 options:
   organizations:
     description:
