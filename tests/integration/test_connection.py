@@ -96,7 +96,8 @@ def test_the_k8s_auth_environment_variables_are_the_fallbacks(control_plane, adm
     assert again.returncode == 0, again.output
     assert again.changed == 0
     assert audit.events(mark, user=service_account["user"]), "the re-run read the cluster as the ServiceAccount"
-    assert not audit.writes(mark)
+    # every identity's writes but the API server's own: it renews its identity Lease every 10 s, whoever runs
+    assert [event for event in audit.writes(mark) if event.user != "system:apiserver"] == []
 
 
 def test_impersonation_is_sent_and_authorized_as_the_impersonated_user(control_plane, namespace, tmp_path):

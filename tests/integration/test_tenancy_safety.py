@@ -3,12 +3,15 @@ playbooks/onboard.yml (or the module code) against the real control plane. Each 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -382,8 +385,11 @@ def test_an_api_server_that_stops_is_named_with_the_step_and_object(bare_control
     assert str(failed.value).startswith("applying ConfigMap default/x failed: the API server ")
 
 
-def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_path):
-    """Issue 11 item 15: a server that accepts connections but never answers hung the run with no output."""
+def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_path, admin_api):
+    """Issue 11 item 15: a server that accepts connections but never answers hung the run with no output.
+    With the Kubernetes client's discovery cache of another cluster left at this address (a real cluster's, as a
+    control plane that served on this port before would leave it), the run still connects, instead of trusting
+    the cache and learning only at its first request that nothing answers (seen in CI on a reused port)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -401,6 +407,10 @@ def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_p
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     url = f"https://127.0.0.1:{listener.getsockname()[1]}"
+    seed = tmp_path / "discovery.json"
+    dynamic.DynamicClient(admin_api, cache_file=str(seed))
+    stale = Path(tempfile.gettempdir()) / f"osrcp-{hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()}.json"
+    shutil.copyfile(seed, stale)  # where the client's default cache for this address lives
     kubeconfig = tmp_path / "silent.kubeconfig"
     kubeconfig.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "silent",
@@ -418,6 +428,7 @@ def test_an_api_server_that_never_answers_fails_within_the_request_timeout(tmp_p
         assert message.endswith("timeout 3 s)")
         assert accepted  # the server was reached and kept silent
     finally:
+        stale.unlink(missing_ok=True)
         stop.set()
         thread.join()
         for connection in accepted:

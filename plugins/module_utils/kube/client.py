@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -270,8 +271,14 @@ class ClusterApi:
             set_header(api_client, header, value)
         _bound_requests(api_client.rest_client, (min(CONNECT_TIMEOUT, request_timeout), request_timeout))
         self.timeout = request_timeout
+        # Discovery is this run's own: the client's default cache is a file in the temp folder named after the
+        # server's address and never expires, so a run read the API list of whatever cluster last answered at that
+        # address (a reinstalled cluster, another test's control plane on a reused port) and sent nothing to learn
+        # that the server there was gone. The folder goes when the run ends.
+        self._discovery = tempfile.TemporaryDirectory(prefix="aphex-discovery-")
         with self._request(f"connecting to the API server ({where})"):
-            self.dynamic = dynamic.DynamicClient(api_client)
+            self.dynamic = dynamic.DynamicClient(
+                api_client, cache_file=os.path.join(self._discovery.name, "discovery.json"))
         self._resources = {}
         self.requests = {"list": 0, "get": 0, "apply": 0, "delete": 0, "create": 0, "patch": 0, "replace": 0}
         self._counting = threading.Lock()
