@@ -3,8 +3,9 @@
 For each size of BENCH_ORGS (default 50,500,1000; BENCH_PIPELINES per organization, 2): wall time, API requests
 (audit log), writes and the modules' peak memory of playbooks/onboard.yml's first run, no-op re-run, --check,
 a one-tenant edit (which must write only that tenant's objects) and a re-run after someone else changed one
-object among all of them (which must repair exactly that one); and Ansible's floor (tests/bench/floor.yml: the
-tenant lists through the same steps with a module that does nothing). The re-runs start once the control plane is
+object among all of them (which must repair exactly that one); and two floors: Ansible's (tests/bench/floor.yml:
+the tenant lists through the same steps with a module that does nothing) and the LISTs' (every managed object read
+once). The re-runs start once the control plane is
 quiet after the first run (its controllers set up every new namespace), as a user's next run would. Then, at the
 first size, a baseline playbook that applies the same objects with one kubernetes.core.k8s task per object
 (BENCH_BASELINE=0 skips it). With more than one size, the table and a picture go into docs/performance.md
@@ -62,12 +63,11 @@ def measure(label, audit, action, peak_log: Path | None = None, plane=None):
     mark = audit.mark()
     if peak_log is not None:
         peak_log.write_text("")
-    pids = [component["pid"] for component in plane.recorded_state()["components"]] if plane else []
-    cpu_before = cpu_seconds(pids)
+    cpu_before = control_plane_cpu_seconds(plane) if plane else 0.0
     started = time.monotonic()
     run = action()
     seconds = time.monotonic() - started
-    control_plane_cpu = cpu_seconds(pids) - cpu_before
+    control_plane_cpu = control_plane_cpu_seconds(plane) - cpu_before if plane else 0.0
     print(f"{label}: {seconds:.1f} s", flush=True)
     if run.returncode != 0:
         sys.exit(f"{label} failed:\n{run.output[-3000:]}")
@@ -87,10 +87,10 @@ def measure(label, audit, action, peak_log: Path | None = None, plane=None):
             "written": sorted({(e.resource, e.namespace, e.name) for e in writes if e not in lock})}
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU time the processes used so far."""
+def control_plane_cpu_seconds(plane) -> float:
+    """User + system CPU time the control plane's recorded processes used so far."""
     total = 0
-    for pid in pids:
+    for pid in (component["pid"] for component in plane.recorded_state()["components"]):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -103,12 +103,11 @@ def wait_until_quiet(plane, window=2.0, busy=0.1, limit=180) -> float:
     """After a first run, the controller manager still creates every new namespace's ServiceAccount and CA
     ConfigMap, and the API server and etcd serve it: a re-run measured then pays for that work. Wait until the
     control plane uses under `busy` of a core over `window` seconds; return how long that took."""
-    pids = [component["pid"] for component in plane.recorded_state()["components"]]
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        before = cpu_seconds(pids)
+        before = control_plane_cpu_seconds(plane)
         time.sleep(window)
-        if (cpu_seconds(pids) - before) / window < busy:
+        if (control_plane_cpu_seconds(plane) - before) / window < busy:
             break
     return round(time.monotonic() - started, 1)
 
