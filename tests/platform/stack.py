@@ -11,6 +11,10 @@ real ArgoCD can sync the catalog and every app can become Healthy on loopback.
                      ArgoCD built from its Go module (tests/tools/build-argocd.sh), as local processes; the
                      controller acts as the ServiceAccount install.yaml binds, through a client certificate, and
                      starts once the bootstrap has installed ArgoCD (its CRDs and argocd-cm)
+  cert-manager-controller
+                     cert-manager's controllers from its Go module (tests/tools/build-cert-manager.sh) with the
+                     selfSigned and CA issuers only; acts as the chart's ServiceAccount and starts once the
+                     cert-manager app has installed its CRDs and RBAC
 
 No container runs: KWOK only writes statuses, so nothing a chart deploys is ever dialled, and the kube-apiserver's
 own egress to the cluster network is refused by the egress guard (tests/controlplane/egress_guard.py).
@@ -46,8 +50,11 @@ KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node
                "volume/fast/pv-bind.yaml", "volume/fast/pv-delete.yaml", "volume/fast/pvc-provision.yaml",
                "volume/fast/pvc-delete.yaml")
 KWOK_STORAGE_CLASS = "volume/fast/storage-class.yaml"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+# The ServiceAccount the cert-manager chart's controller Deployment runs as (the release is the app's name).
+CERT_MANAGER_CONTROLLER = f"system:serviceaccount:{CERT_MANAGER_NAMESPACE}:cert-manager"
 PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
-                       "argocd-application-controller")
+                       "argocd-application-controller", "cert-manager-controller")
 
 
 def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> Path:
@@ -59,6 +66,12 @@ def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> 
 def argocd_binary() -> Path:
     out = subprocess.run(["bash", str(TOOLS / "build-argocd.sh"), ARGOCD_VERSION], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
+    return Path(out.strip().splitlines()[-1])
+
+
+def cert_manager_binary() -> Path:
+    out = subprocess.run(["bash", str(TOOLS / "build-cert-manager.sh")], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
     return Path(out.strip().splitlines()[-1])
 
 
@@ -108,6 +121,7 @@ class PlatformStack:
         helm = go_tool(*HELM)
         kwok = go_tool(*KWOK)
         argocd = argocd_binary()
+        cert_manager = cert_manager_binary()
         kwok_source = module_dir(f"sigs.k8s.io/kwok@{KWOK[2]}") / "kustomize" / "stage"
         self.down()  # leftovers of a stack that did not finish starting
         self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access
@@ -121,6 +135,7 @@ class PlatformStack:
             redis = self._start_redis()
             repo_server = self._start_repo_server(argocd, helm, redis)
             self._start_application_controller(argocd, redis, repo_server)
+            self._start_cert_manager(cert_manager)
         except BaseException:
             self.down()
             raise
@@ -248,11 +263,22 @@ class PlatformStack:
                 "--app-resync", "10", "--app-resync-jitter", "2",
                 "--loglevel", "info", "--logformat", "text"]
         # ArgoCD is the bootstrap's to install: the controller starts once its CRDs and argocd-cm exist.
-        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "await_argocd.py"),
-                    str(self.plane.bin / "kubectl"), str(kubeconfig), ARGOCD_NAMESPACE, "--", *argv]
-        process = self.plane._spawn("argocd-application-controller", launcher, env=env,  # pylint: disable=protected-access
-                                    execs=str(argocd))
+        self._spawn_once_installed("argocd-application-controller", argv, env, (
+            "crd/applications.argoproj.io", f"{ARGOCD_NAMESPACE}/configmap/argocd-cm"))
+
+    def _start_cert_manager(self, binary: Path) -> None:
+        kubeconfig = self.plane.add_user(CERT_MANAGER_CONTROLLER, groups=(
+            "system:serviceaccounts", f"system:serviceaccounts:{CERT_MANAGER_NAMESPACE}"))
+        argv = [str(binary), "--kubeconfig", str(kubeconfig), "--cluster-resource-namespace", CERT_MANAGER_NAMESPACE]
+        # The cert-manager app (wave 10) installs the CRDs and binds the ServiceAccount's roles.
+        self._spawn_once_installed("cert-manager-controller", argv, {"PATH": "/usr/bin:/bin"}, (
+            "crd/certificates.cert-manager.io", "clusterrolebinding/cert-manager-controller-certificates"))
+
+    def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
+        # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).
+        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "await_installed.py"),
+                    str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), *objects, "--", *argv]
+        process = self.plane._spawn(name, launcher, env=env, execs=argv[0])  # pylint: disable=protected-access
         time.sleep(0.5)
         if process.poll() is not None:
-            raise ControlPlaneError(f"argocd-application-controller's launcher exited:\n"
-                                    f"{self.plane.log_tail('argocd-application-controller')}")
+            raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")

@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 STUB_GO = f"""#!{sys.executable}
-# Stand-in for go: answers build.sh, fetch-argocd.sh and build-kind.sh, logs each call and holds it until released.
+# Stand-in for go: answers build.sh, fetch-argocd.sh, build-kind.sh and build-cert-manager.sh, logs each call and holds it until released.
 import json, os, pathlib, sys, time, zipfile
 
 stub = pathlib.Path(os.environ["STUB_DIR"])
@@ -63,6 +63,7 @@ SCRIPTS = {
                      ["mod download", "mod tidy", "build -trimpath", "mod tidy", "build -trimpath"]),
     "argocd": ("tests/argocd/fetch-argocd.sh", ["v3.6.1"], "APHEX_ARGOCD_CACHE", ["mod download"]),
     "kind": ("tests/kind/build-kind.sh", [], "XDG_CACHE_HOME", ["install -trimpath"]),
+    "cert-manager": ("tests/tools/build-cert-manager.sh", [], "XDG_CACHE_HOME", ["list -deps", "build -trimpath"]),
 }
 
 

@@ -235,3 +235,23 @@ def test_argocd_default_project_is_locked_and_tenant_applications_are_served_in_
     assert projects["platform"]["sourceNamespaces"] == []
     [params] = [d for d in documents if d["metadata"]["name"] == "argocd-cmd-params-cm"]
     assert params["data"]["application.namespaces"] == "*"
+
+
+def test_argocd_settings_go_over_the_collections_own_and_null_removes_one():
+    """aphex_argocd_settings adds argocd-cm keys, replaces the collection's (one key, one value: no duplicate YAML
+    key) and removes one set to null - how test_platform_sync.py shows what the Application health check does."""
+    from tests.platform.catalog import rendered_platform
+
+    health = "resource.customizations.health.argoproj.io_Application"
+
+    def argocd_cm(settings):
+        documents = rendered_platform("k3s", "settings.example", variables={"aphex_argocd_settings": settings})
+        [config_map] = [d for d in documents["argocd"] if d["metadata"]["name"] == "argocd-cm"]
+        return config_map["data"]
+
+    own = argocd_cm({})
+    assert set(own) == {"url", "admin.enabled", "oidc.config", health}
+    assert 'return {status = "Progressing"' in own[health]
+    merged = argocd_cm({"timeout.reconciliation": "30s", "url": "https://cd.settings.example", health: None})
+    assert merged == {**{key: value for key, value in own.items() if key != health},
+                      "timeout.reconciliation": "30s", "url": "https://cd.settings.example"}

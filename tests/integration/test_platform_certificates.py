@@ -1,0 +1,98 @@
+"""Issue 10 item 4, cert-manager for real: the kind catalog's certificates (a self-signed platform CA, a CA
+ClusterIssuer, ArgoCD's copy of the CA) are issued by cert-manager's own controllers - built from the Go module of
+the release the catalog pins, run as the chart's ServiceAccount (tests/platform/stack.py) - and ArgoCD's own
+health checks for cert-manager's kinds, with no stand-in, say Healthy only once they are. The k3s catalog's ACME
+issuer cannot be served here (Let's Encrypt and Cloudflare are outside loopback): test_platform_sync.py stands in
+for it alone."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from kubernetes import client, config
+
+from tests.controlplane.audit import AuditLog
+from tests.controlplane.cluster import ControlPlane, binaries
+from tests.integration.test_bootstrap import bootstrap, write_inventory
+from tests.integration.test_platform_sync import TEST_MODE, applications
+from tests.k8s_helpers import REPO, get
+from tests.platform.stack import CERT_MANAGER_CONTROLLER, PlatformStack
+
+KEPT = {"cert-manager", "cert-manager-ready", "certificates"}
+KIND_APPS = [entry["name"] for entry in yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())[
+    "platform_apps_catalog"] if "kind" in entry.get("types", ["kind"])]
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    work = tmp_path_factory.mktemp("platform-certificates")
+    plane = ControlPlane(work / "controlplane", binaries())
+    plane.up()
+    try:
+        info = PlatformStack(plane).up()
+        inventory = write_inventory(
+            work / "inventory", plane.admin_kubeconfig, aphex_deployment_type="kind", platform_wait=True,
+            platform_argocd_wait=True, platform_wait_timeout=300, platform_wait_error_grace=20,
+            aphex_chart_mirror=info["chart_mirror"], aphex_argocd_settings=TEST_MODE,
+            aphex_apps_overrides={name: {"enabled": False} for name in KIND_APPS if name not in KEPT})
+        run = bootstrap(inventory)
+        yield {"run": run, "plane": plane,
+               "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
+    finally:
+        plane.down()
+
+
+def certificate(api, name: str, namespace: str) -> tuple[dict, x509.Certificate, dict]:
+    """The Certificate, the certificate in its Secret and the Secret's data."""
+    resource = get(api, "cert-manager.io/v1", "Certificate", name, namespace)
+    data = client.CoreV1Api(api).read_namespaced_secret(resource["spec"]["secretName"], namespace).data
+    return resource, x509.load_pem_x509_certificate(base64.b64decode(data["tls.crt"])), data
+
+
+def test_the_kind_catalogs_certificates_are_issued_by_the_real_controller(issued):
+    run, api = issued["run"], issued["api"]
+    assert run.returncode == 0, run.output[-4000:]
+    settings = get(api, "v1", "ConfigMap", "argocd-cm", "argocd")["data"]
+    assert not [key for key in settings if "cert-manager.io" in key]  # ArgoCD's own health checks
+    apps = applications(api)
+    assert {name: (app["status"]["sync"]["status"], app["status"]["health"]["status"])
+            for name, app in apps.items() if name != "platform-root"} == {
+        name: ("Synced", "Healthy") for name in KEPT}
+
+    for name in ("selfsigned-issuer", "platform-ca"):
+        conditions = get(api, "cert-manager.io/v1", "ClusterIssuer", name)["status"]["conditions"]
+        assert [(c["type"], c["status"]) for c in conditions] == [("Ready", "True")], (name, conditions)
+
+    ca_resource, ca, _ = certificate(api, "platform-ca", "cert-manager")
+    leaf_resource, leaf, leaf_data = certificate(api, "argocd-platform-ca", "argocd")
+    for resource in (ca_resource, leaf_resource):
+        ready = {c["type"]: c["status"] for c in resource["status"]["conditions"]}
+        assert ready == {"Ready": "True"}, resource["status"]
+    # The platform CA: self-signed, a CA, the common name and key the Certificate asks for.
+    assert ca.issuer == ca.subject
+    assert ca.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "Aphex platform CA"
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    ca.public_key().verify(ca.signature, ca.tbs_certificate_bytes, ec.ECDSA(ca.signature_hash_algorithm))
+    # ArgoCD's copy: signed by that CA, which the Secret carries as ca.crt (what argocd-cm's rootCA reads).
+    assert leaf.issuer == ca.subject
+    ca.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(leaf.signature_hash_algorithm))
+    assert base64.b64decode(leaf_data["ca.crt"]) == ca.public_bytes(Encoding.PEM)
+    assert leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName) == ["argocd-platform-ca.argocd.svc"]
+
+
+def test_the_certificates_status_is_written_by_cert_managers_identity(issued):
+    writes = [event for event in AuditLog(issued["plane"].audit_log).writes()
+              if event.resource in ("certificates", "certificaterequests", "clusterissuers")
+              and event.uri.split("?")[0].endswith("/status")]
+    assert {event.user for event in writes} == {CERT_MANAGER_CONTROLLER}, writes[:5]
+    assert {event.name for event in writes if event.resource == "certificates"} == {"platform-ca",
+                                                                                     "argocd-platform-ca"}
+
+
+def test_nothing_tried_to_leave_loopback(issued):
+    assert issued["plane"].egress_attempts() == []
