@@ -67,7 +67,7 @@ def test_the_kind_catalogs_certificates_are_issued_by_the_real_controller(issued
         conditions = get(api, "cert-manager.io/v1", "ClusterIssuer", name)["status"]["conditions"]
         assert [(c["type"], c["status"]) for c in conditions] == [("Ready", "True")], (name, conditions)
 
-    ca_resource, ca, _ = certificate(api, "platform-ca", "cert-manager")
+    ca_resource, ca, _ca_data = certificate(api, "platform-ca", "cert-manager")
     leaf_resource, leaf, leaf_data = certificate(api, "argocd-platform-ca", "argocd")
     for resource in (ca_resource, leaf_resource):
         ready = {c["type"]: c["status"] for c in resource["status"]["conditions"]}
@@ -90,8 +90,8 @@ def test_the_certificates_status_is_written_by_cert_managers_identity(issued):
               if event.resource in ("certificates", "certificaterequests", "clusterissuers")
               and event.uri.split("?")[0].endswith("/status")]
     assert {event.user for event in writes} == {CERT_MANAGER_CONTROLLER}, writes[:5]
-    assert {event.name for event in writes if event.resource == "certificates"} == {"platform-ca",
-                                                                                     "argocd-platform-ca"}
+    certificates = {event.name for event in writes if event.resource == "certificates"}
+    assert certificates == {"platform-ca", "argocd-platform-ca"}
 
 
 def test_nothing_tried_to_leave_loopback(issued):
