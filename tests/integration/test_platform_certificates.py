@@ -9,41 +9,24 @@ from __future__ import annotations
 import base64
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from kubernetes import client, config
+from kubernetes import client
 
 from tests.controlplane.audit import AuditLog
-from tests.controlplane.cluster import ControlPlane, binaries
-from tests.integration.test_bootstrap import bootstrap, write_inventory
-from tests.integration.test_platform_sync import TEST_MODE, applications
-from tests.k8s_helpers import REPO, get
-from tests.platform.stack import CERT_MANAGER_CONTROLLER, PlatformStack
+from tests.integration.test_platform_sync import TEST_MODE, applications, bootstrapped_platform, only_apps
+from tests.k8s_helpers import get
+from tests.platform.stack import CERT_MANAGER_CONTROLLER
 
 KEPT = {"cert-manager", "cert-manager-ready", "certificates"}
-KIND_APPS = [entry["name"] for entry in yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())[
-    "platform_apps_catalog"] if "kind" in entry.get("types", ["kind"])]
 
 
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory):
-    work = tmp_path_factory.mktemp("platform-certificates")
-    plane = ControlPlane(work / "controlplane", binaries())
-    plane.up()
-    try:
-        info = PlatformStack(plane).up()
-        inventory = write_inventory(
-            work / "inventory", plane.admin_kubeconfig, aphex_deployment_type="kind", platform_wait=True,
-            platform_argocd_wait=True, platform_wait_timeout=300, platform_wait_error_grace=20,
-            aphex_chart_mirror=info["chart_mirror"], aphex_argocd_settings=TEST_MODE,
-            aphex_apps_overrides={name: {"enabled": False} for name in KIND_APPS if name not in KEPT})
-        run = bootstrap(inventory)
-        yield {"run": run, "plane": plane,
-               "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
-    finally:
-        plane.down()
+    with bootstrapped_platform(tmp_path_factory.mktemp("platform-certificates"), "kind", TEST_MODE,
+                               aphex_apps_overrides=only_apps("kind", KEPT)) as platform:
+        yield platform
 
 
 def certificate(api, name: str, namespace: str) -> tuple[dict, x509.Certificate, dict]:
@@ -54,7 +37,7 @@ def certificate(api, name: str, namespace: str) -> tuple[dict, x509.Certificate,
 
 
 def test_the_kind_catalogs_certificates_are_issued_by_the_real_controller(issued):
-    run, api = issued["run"], issued["api"]
+    run, api = issued["first"], issued["api"]
     assert run.returncode == 0, run.output[-4000:]
     settings = get(api, "v1", "ConfigMap", "argocd-cm", "argocd")["data"]
     assert not [key for key in settings if "cert-manager.io" in key]  # ArgoCD's own health checks

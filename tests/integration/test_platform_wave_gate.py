@@ -7,43 +7,25 @@ itself - which is why only ArgoCD's timestamps tell the two apart."""
 from __future__ import annotations
 
 import pytest
-import yaml
-from kubernetes import config
 
-from tests.controlplane.cluster import ControlPlane, binaries
-from tests.integration.test_bootstrap import bootstrap, write_inventory
-from tests.integration.test_platform_sync import K3S_TEST_MODE, applications, wave_overlaps
-from tests.k8s_helpers import REPO
-from tests.platform.stack import PlatformStack
+from tests.integration.test_platform_sync import (K3S_TEST_MODE, applications, bootstrapped_platform, only_apps,
+                                                  wave_overlaps)
 
 APPLICATION_HEALTH = "resource.customizations.health.argoproj.io_Application"
 # Three waves whose apps take seconds to turn Healthy (CRDs to establish, Deployments for KWOK to make Available).
 KEPT = {"tekton-pipelines", "tekton-triggers", "tekton-dashboard", "platform-crds", "platform-rbac"}
-# Every other app of the k3s catalog is turned off.
-K3S_APPS = [entry["name"] for entry in yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())[
-    "platform_apps_catalog"] if "k3s" in entry.get("types", ["k3s"])]
 
 
 @pytest.fixture(scope="module")
 def ungated(tmp_path_factory):
-    work = tmp_path_factory.mktemp("platform-wave-gate")
-    plane = ControlPlane(work / "controlplane", binaries())
-    plane.up()
-    try:
-        info = PlatformStack(plane).up()
-        inventory = write_inventory(
-            work / "inventory", plane.admin_kubeconfig, aphex_deployment_type="k3s", platform_wait=True,
-            platform_argocd_wait=True, platform_wait_timeout=300, platform_wait_error_grace=20,
-            aphex_chart_mirror=info["chart_mirror"], aphex_argocd_settings={**K3S_TEST_MODE, APPLICATION_HEALTH: None},
-            aphex_apps_overrides={name: {"enabled": False} for name in K3S_APPS if name not in KEPT})
-        run = bootstrap(inventory)
-        yield {"run": run, "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
-    finally:
-        plane.down()
+    with bootstrapped_platform(tmp_path_factory.mktemp("platform-wave-gate"), "k3s",
+                               {**K3S_TEST_MODE, APPLICATION_HEALTH: None},
+                               aphex_apps_overrides=only_apps("k3s", KEPT)) as platform:
+        yield platform
 
 
 def test_without_the_application_health_check_the_waves_overlap(ungated):
-    run = ungated["run"]
+    run = ungated["first"]
     assert run.returncode == 0, run.output[-4000:]
     apps = applications(ungated["api"])
     assert set(apps) == KEPT | {"platform-root"}

@@ -192,7 +192,11 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
                        "targetRevision": str(apps_chart["version"]),
                        "helm": {"valuesObject": {"applications": applications}}},
             "destination": {"server": IN_CLUSTER, "namespace": namespace},
-            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": copy.deepcopy(RETRY)},
+            # Server-side apply: ArgoCD adds finalizers of its own to a child whose chart has post-delete hooks
+            # (gpu-operator's); a client-side apply replaces the whole list, so self-heal stripped them and the
+            # child's controller put them back, every few seconds, and the cleanup hooks would not have run.
+            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": copy.deepcopy(RETRY),
+                           "syncOptions": ["ServerSideApply=true"]},
         },
     }
 
