@@ -57,22 +57,22 @@ PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argoc
                        "argocd-application-controller", "cert-manager-controller")
 
 
-def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> Path:
-    out = subprocess.run(["bash", str(TOOLS / "go-tool.sh"), name, package, version, toolchain], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
+def built(script: str, *args: str) -> Path:
+    """The binary a build script of tests/tools prints last (built now, or from its cache)."""
+    out = subprocess.run(["bash", str(TOOLS / script), *args], check=True, stdout=subprocess.PIPE, text=True).stdout
     return Path(out.strip().splitlines()[-1])
+
+
+def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> Path:
+    return built("go-tool.sh", name, package, version, toolchain)
 
 
 def argocd_binary() -> Path:
-    out = subprocess.run(["bash", str(TOOLS / "build-argocd.sh"), ARGOCD_VERSION], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    return Path(out.strip().splitlines()[-1])
+    return built("build-argocd.sh", ARGOCD_VERSION)
 
 
 def cert_manager_binary() -> Path:
-    out = subprocess.run(["bash", str(TOOLS / "build-cert-manager.sh")], check=True, stdout=subprocess.PIPE,
-                         text=True).stdout
-    return Path(out.strip().splitlines()[-1])
+    return built("build-cert-manager.sh")
 
 
 def module_dir(module: str) -> Path:
