@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests/tools/build-cert-manager.sh"
@@ -56,3 +57,12 @@ def test_an_issuer_that_dials_out_is_refused_before_compiling(tmp_path, package)
     assert result.returncode == 1
     assert package in result.stderr and "refusing to build" in result.stderr
     assert not (tmp_path / "stub/built").exists()
+
+
+def test_the_controller_is_built_from_the_release_the_catalog_pins():
+    """The chart and the controller standing for its Deployment move together: a chart upgrade that left the
+    controller behind would test the new CRDs and RBAC against the old code."""
+    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
+    [chart] = [entry["source"]["helm"] for entry in catalog if entry["name"] == "cert-manager"]
+    requires = (REPO / "tests/tools/cert-manager-controller/go.mod").read_text().split()
+    assert requires[requires.index(CERT_MANAGER) + 1] == chart["version"]
