@@ -50,6 +50,11 @@ def test_the_kind_catalogs_certificates_are_issued_by_the_real_controller(issued
         conditions = get(api, "cert-manager.io/v1", "ClusterIssuer", name)["status"]["conditions"]
         assert [(c["type"], c["status"]) for c in conditions] == [("Ready", "True")], (name, conditions)
 
+    # The CA issuer is made only once the CA certificate's secret exists (sync waves inside the app): made
+    # before it, it reported Ready=False, which ArgoCD's issuer health calls Degraded, failing the wave (seen in CI).
+    issuer_made = get(api, "cert-manager.io/v1", "ClusterIssuer", "platform-ca")["metadata"]["creationTimestamp"]
+    secret_made = get(api, "v1", "Secret", "platform-ca", "cert-manager")["metadata"]["creationTimestamp"]
+    assert issuer_made >= secret_made, (issuer_made, secret_made)
     ca_resource, ca, _ca_data = certificate(api, "platform-ca", "cert-manager")
     leaf_resource, leaf, leaf_data = certificate(api, "argocd-platform-ca", "argocd")
     for resource in (ca_resource, leaf_resource):
