@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import deployed_entries
 from kubernetes import config
 
 from tests.controlplane.audit import AuditLog
@@ -41,8 +42,8 @@ def platform_inventory(directory: Path, plane: ControlPlane, info: dict, deploym
 def only_apps(deployment_type: str, kept: set) -> dict:
     """aphex_apps_overrides that turn off every app of the deployment type's catalog but those kept."""
     catalog = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
-    return {entry["name"]: {"enabled": False} for entry in catalog
-            if deployment_type in entry.get("types", [deployment_type]) and entry["name"] not in kept}
+    return {entry["name"]: {"enabled": False} for entry in deployed_entries(catalog, deployment_type)
+            if entry["name"] not in kept}
 
 
 @contextlib.contextmanager
