@@ -10,6 +10,8 @@ REQUIREMENTS_STAMP := $(VENV)/.installed-$(shell cat requirements.txt tests/requ
 COLLECTION_LINK := .collections/ansible_collections/aphex/platform
 CLUSTER_DIR := .cluster
 RESULTS := build/test-results
+UNIT_SUITES := tests/unit harness/tests tools/tests --ignore=harness/tests/integration
+INTEGRATION_SUITES := tests/integration harness/tests/integration
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
@@ -34,65 +36,65 @@ $(COLLECTION_LINK):
 # ------------------------------------------------------ test infrastructure
 .PHONY: controlplane
 controlplane: ## build (or reuse) etcd, kube-apiserver, kube-controller-manager, kubectl
-	bash tests/controlplane/build.sh >/dev/null
+	bash harness/controlplane/build.sh >/dev/null
 
 .PHONY: cluster-up
 cluster-up: setup ## start the local control plane in .cluster/ (a no-op when up)
-	$(BIN)/python -m tests.controlplane up --state-dir $(CLUSTER_DIR)
+	$(BIN)/python -m harness.controlplane up --state-dir $(CLUSTER_DIR)
 
 .PHONY: platform-up
 platform-up: setup controlplane ## cluster-up plus what ArgoCD needs to sync for real: scheduler, KWOK nodes, chart mirror, redis, ArgoCD
-	$(BIN)/python -m tests.platform up --state-dir $(CLUSTER_DIR)
+	$(BIN)/python -m harness.platform up --state-dir $(CLUSTER_DIR)
 
 .PHONY: chart-mirror
 chart-mirror: setup ## build the Helm repository of ../shared/charts (and the Tekton release manifests) in .cluster/platform/mirror
-	$(BIN)/python -m tests.platform mirror --state-dir $(CLUSTER_DIR)
+	$(BIN)/python -m harness.platform mirror --state-dir $(CLUSTER_DIR)
 
 .PHONY: cluster-down
 cluster-down: ## stop exactly what cluster-up and platform-up started
-	@if test -x $(BIN)/python; then $(BIN)/python -m tests.controlplane down --state-dir $(CLUSTER_DIR); \
-	else python3 -m tests.controlplane down --state-dir $(CLUSTER_DIR); fi
+	@if test -x $(BIN)/python; then $(BIN)/python -m harness.controlplane down --state-dir $(CLUSTER_DIR); \
+	else python3 -m harness.controlplane down --state-dir $(CLUSTER_DIR); fi
 	@if test -f $(CLUSTER_DIR)/cloudflare.pid; then kill $$(cat $(CLUSTER_DIR)/cloudflare.pid) 2>/dev/null || true; \
 	rm -f $(CLUSTER_DIR)/cloudflare.pid; fi
 
 .PHONY: cluster-status
 cluster-status: ## say whether the local control plane is up
-	@$(BIN)/python -m tests.controlplane status --state-dir $(CLUSTER_DIR)
+	@$(BIN)/python -m harness.controlplane status --state-dir $(CLUSTER_DIR)
 
 .PHONY: test-image
 test-image: ## build the Debian bookworm molecule image (reused when present)
-	bash tests/images/build-test-image.sh
+	bash harness/images/build-test-image.sh
 
 .PHONY: demo
 demo: setup controlplane ## bootstrap.yml on the local control plane with a real ArgoCD syncing the kind catalog wave by wave, then two tenants
-	@bash tests/demo.sh $(CLUSTER_DIR)
+	@bash tools/demo.sh $(CLUSTER_DIR)
 
 # ------------------------------------------------------------------- tests
 .PHONY: test
 test: setup controlplane test-image ## lint, sanity, unit, integration, molecule; prints the counts
-	bash tests/run-all.sh
+	bash tools/test.sh
 
 .PHONY: lint
 lint: setup ## ansible-lint (production profile), the changelog fragments, and a fragment for every content change
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
-	$(BIN)/python tests/tools/check_fragments.py
+	$(BIN)/python tools/check_fragments.py
 
 .PHONY: sanity
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/aphex/platform
-	bash tests/sanity.sh
+	bash tools/sanity.sh
 
 .PHONY: unit
-unit: setup ## unit tests
-	$(BIN)/python -m pytest tests/unit
+unit: setup ## unit tests: the collection's (tests/unit, mirroring plugins/), the harness's and the tools'
+	$(BIN)/python -m pytest $(UNIT_SUITES)
 
 .PHONY: integration
-integration: setup controlplane ## integration tests on a fresh control plane
-	$(BIN)/python -m pytest tests/integration
+integration: setup controlplane ## integration tests on a fresh control plane (the collection's and the harness's)
+	$(BIN)/python -m pytest $(INTEGRATION_SUITES)
 
 .PHONY: molecule
 molecule: setup test-image ## every molecule scenario on the local Docker image
-	bash tests/molecule.sh
+	bash tools/molecule.sh
 
 .PHONY: build
 build: setup ## build the collection tarball into build/
@@ -101,7 +103,7 @@ build: setup ## build the collection tarball into build/
 
 .PHONY: docs
 docs: setup ## regenerate docs/variables.md from the roles' argument specs
-	$(BIN)/python tests/tools/variables_doc.py
+	$(BIN)/python tools/variables_doc.py
 
 .PHONY: clean
 clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go caches)
@@ -110,5 +112,5 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
 bench: setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
-	$(BIN)/python tests/bench/bench_tenancy.py
-	$(BIN)/python tests/bench/bench_bootstrap.py
+	$(BIN)/python harness/bench/bench_tenancy.py
+	$(BIN)/python harness/bench/bench_bootstrap.py

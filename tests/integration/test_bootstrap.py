@@ -14,14 +14,11 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from tests.ansible_runner import run_playbook
-from tests.controlplane.audit import AuditEvent, AuditLog
-from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
-from tests.k8s_helpers import ARGOCD_VERSION, REPO, apply_files, argocd_manifest, get
-from tests.platform.releases import build_release_manifests
+from harness.inventory import CLOUDFLARE_TOKEN, HOST, bootstrap, write_platform_inventory
+from harness.controlplane.audit import AuditEvent, AuditLog
+from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
+from harness.kube import ARGOCD_VERSION, REPO, apply_files, argocd_manifest, get
 
-HOST = "test-cluster"
-CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
 PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
 KIND_APPS = {"ingress-nginx": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "gpu": 3,
              "platform-crds": 5, "platform-rbac": 5, "cert-manager": 10, "cert-manager-ready": 11,
@@ -31,32 +28,6 @@ K3S_APPS = {"traefik": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-d
             "platform-rbac": 5, "external-dns": 5, "cert-manager": 10, "gpu-operator": 10, "cert-manager-ready": 11,
             "external-secrets": 15, "auth": 16, "auth-config": 16, "dex": 17, "auth-config-sync": 18, "tekton-dashboard-auth": 18,
             "certificates": 20, "pipeline-catalog": 20, "ingress-routes": 30}
-
-
-def write_inventory(directory: Path, kubeconfig: Path, **variables) -> Path:
-    manifest = argocd_manifest()
-    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
-    # The Tekton release manifests from their upstream sources, where an air-gapped install keeps them: nothing
-    # is downloaded.
-    releases = directory / "releases"
-    if not releases.exists():
-        build_release_manifests(releases)
-    (directory / "hosts.yml").write_text(yaml.safe_dump({"aphex_cluster": {"hosts": {HOST: {
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "aphex_kubeconfig": str(kubeconfig)}}}}))
-    settings = {"aphex_deployment_type": "kind", "aphex_domain": "platform.test", "aphex_manage_hosts": False,
-                "platform_wait": False, "platform_argocd_wait": False,
-                "platform_argocd_manifest_src": str(manifest),
-                "platform_argocd_manifest_checksum": Path(f"{manifest}.sha256").read_text().strip(),
-                "aphex_release_manifests_dir": str(releases),
-                "aphex_cloudflare_api_token": CLOUDFLARE_TOKEN,
-                "aphex_organizations": [], "aphex_pipelines": [], **variables}
-    (directory / "group_vars" / "aphex_cluster.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
-    return directory
-
-
-def bootstrap(inventory: Path, *args: str):
-    return run_playbook(REPO / "playbooks/bootstrap.yml", "-i", str(inventory), *args)
 
 
 def secret_values(api, name: str, namespace: str) -> dict:
@@ -93,7 +64,7 @@ def bootstrapped(plane, tmp_path_factory):
     core.create_namespaced_secret("auth-system", client.V1Secret(
         metadata=client.V1ObjectMeta(name="authentik-secrets"),
         data={"admin-password": base64.b64encode(PRESET_ADMIN_PASSWORD.encode()).decode()}))
-    inventory = write_inventory(tmp_path_factory.mktemp("inventory"), control_plane.admin_kubeconfig)
+    inventory = write_platform_inventory(tmp_path_factory.mktemp("inventory"), control_plane.admin_kubeconfig)
     first = bootstrap(inventory)
     assert first.returncode == 0, first.output[-6000:]
     audit = AuditLog(control_plane.audit_log)
@@ -214,7 +185,7 @@ def test_check_mode_writes_nothing_and_previews_a_changed_catalog(bootstrapped):
 
 def test_catalog_overrides_from_inventory_change_the_children(bootstrapped, tmp_path):
     api, plane_ = bootstrapped["api"], bootstrapped["plane"]
-    inventory = write_inventory(tmp_path, plane_.admin_kubeconfig, aphex_apps_overrides={
+    inventory = write_platform_inventory(tmp_path, plane_.admin_kubeconfig, aphex_apps_overrides={
         "gpu": {"enabled": False},
         "cert-manager": {"source": {"helm": {"repo": "https://mirror.internal/charts", "chart": "cert-manager",
                                              "version": "v1.21.3"}}},
@@ -237,13 +208,13 @@ def test_catalog_overrides_from_inventory_change_the_children(bootstrapped, tmp_
         assert children["observability"]["destination"] == {
             "server": "https://kubernetes.default.svc", "namespace": "monitoring"}
 
-        k3s = write_inventory(tmp_path / "k3s", plane_.admin_kubeconfig, aphex_deployment_type="k3s")
+        k3s = write_platform_inventory(tmp_path / "k3s", plane_.admin_kubeconfig, aphex_deployment_type="k3s")
         run = bootstrap(k3s, "--tags", "apps")
         assert run.returncode == 0, run.output[-4000:]
         assert {name: int(app["additionalAnnotations"]["argocd.argoproj.io/sync-wave"])
                 for name, app in root_children(api).items()} == K3S_APPS
 
-        bad = write_inventory(tmp_path / "bad", plane_.admin_kubeconfig, aphex_apps_overrides={"grafana": {"wave": 1}})
+        bad = write_platform_inventory(tmp_path / "bad", plane_.admin_kubeconfig, aphex_apps_overrides={"grafana": {"wave": 1}})
         run = bootstrap(bad, "--tags", "apps")
         assert run.returncode != 0
         assert "platform_apps_overrides.grafana: no such platform app" in run.output

@@ -1,16 +1,15 @@
 """aphex.platform.cloudflare_tunnel through ansible-playbook, with the official SDK, against the local
-server that follows Cloudflare's API contract (tests/cloudflare_fake)."""
+server that follows Cloudflare's API contract (harness/cloudflare)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.ansible_runner import run_playbook
-from tests.cloudflare_fake.server import FakeCloudflare
+from harness.playbooks import run_playbook
+from harness.cloudflare.server import FakeCloudflare
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 PLAYBOOK = REPO / "tests/integration/playbooks/cloudflare_tunnel.yml"
 TOKEN = "cf-test-token-0123456789"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -234,33 +233,8 @@ def _seed_record(fake, record):
 
 def _handler(fake):
     """A handler bound to the server's state, to create objects the way the API would."""
-    from tests.cloudflare_fake.server import Handler
+    from harness.cloudflare.server import Handler
 
     handler = Handler.__new__(Handler)
     handler.server = fake.server
     return handler
-
-
-def test_the_server_runs_standalone_and_serves_the_sdk():
-    import socket
-    import subprocess
-    import sys
-
-    import cloudflare
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "tests.cloudflare_fake.server", "--port", str(port),
-                               "--token", "standalone", "--zone", "one.test"], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout.readline().startswith(f"fake Cloudflare at http://127.0.0.1:{port}/client/v4")
-        client = cloudflare.Cloudflare(api_token="standalone", base_url=f"http://127.0.0.1:{port}/client/v4",
-                                       max_retries=0)
-        assert [zone.name for zone in client.zones.list()] == ["one.test"]
-        with pytest.raises(cloudflare.PermissionDeniedError):
-            cloudflare.Cloudflare(api_token="nope", base_url=f"http://127.0.0.1:{port}/client/v4",
-                                  max_retries=0).zones.list()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

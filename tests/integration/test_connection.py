@@ -13,8 +13,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.ansible_runner import run_playbook
-from tests.controlplane.cluster import ADMIN_USER
+from harness.playbooks import run_playbook
+from harness.controlplane.cluster import ADMIN_USER
 
 HOST = "localhost"
 

@@ -1,10 +1,9 @@
 """gpu_facts run by Ansible on a real host: this machine, which has no GPU; its PCI bus is read from sysfs."""
 import os
-from pathlib import Path
 
-from tests.ansible_runner import run_playbook
+from harness.playbooks import run_playbook
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 
 
 def test_a_host_without_gpus_is_reported_not_failed():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from kubernetes import client
 
-from tests.ansible_runner import REPO
-from tests.integration.tenancy_inventory import HOST, org, unique_suffix, write_inventory
+from harness.playbooks import REPO
+from harness.inventory import HOST, org, unique_suffix, write_inventory
 
 BIN = Path(sys.executable).parent
 

@@ -1,6 +1,6 @@
 """Issue 10 item 4, cert-manager for real: the kind catalog's certificates (a self-signed platform CA, a CA
 ClusterIssuer, ArgoCD's copy of the CA) are issued by cert-manager's own controllers - built from the Go module of
-the release the catalog pins, run as the chart's ServiceAccount (tests/platform/stack.py) - and ArgoCD's own
+the release the catalog pins, run as the chart's ServiceAccount (harness/platform/stack.py) - and ArgoCD's own
 health checks for cert-manager's kinds, with no stand-in, say Healthy only once they are. The k3s catalog's ACME
 issuer cannot be served here (Let's Encrypt and Cloudflare are outside loopback): test_platform_sync.py stands in
 for it alone."""
@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from kubernetes import client
 
-from tests.controlplane.audit import AuditLog
-from tests.integration.test_platform_sync import TEST_MODE, applications, bootstrapped_platform, only_apps
-from tests.k8s_helpers import get
-from tests.platform.stack import CERT_MANAGER_CONTROLLER
+from harness.controlplane.audit import AuditLog
+from harness.platform.live import TEST_MODE, applications, bootstrapped_platform, only_apps
+from harness.kube import get
+from harness.platform.stack import CERT_MANAGER_CONTROLLER
 
 KEPT = {"cert-manager", "cert-manager-ready", "certificates"}
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from tests.platform.catalog import folder_documents, rendered_platform
-from tests.platform.render import Applier, render
-from tests.platform.stack import HELM, build_mirror, go_tool
+from harness.platform.catalog import folder_documents, rendered_platform
+from harness.platform.render import Applier, render
+from harness.platform.stack import HELM, build_mirror, go_tool
 
 DOMAIN = "render.aphex.test"
 

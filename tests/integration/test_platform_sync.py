@@ -5,73 +5,20 @@ its wave naming the app and ArgoCD's message; and the kube-apiserver never tried
 The kind catalog is `make demo`'s."""
 from __future__ import annotations
 
-import contextlib
 import time
-from pathlib import Path
 
 import pytest
-import yaml
-from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import deployed_entries
-from kubernetes import config
 
-from tests.controlplane.audit import AuditLog
-from tests.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
-from tests.integration.test_bootstrap import bootstrap, write_inventory
-from tests.k8s_helpers import REPO, wait_for
-from tests.platform.stack import PlatformStack
-
-# The test-mode ArgoCD settings the demo uses (exclusions, health stand-ins), from their one home.
-TEST_MODE = yaml.safe_load((REPO / "inventories/demo/group_vars/aphex_cluster.yml").read_text())["aphex_argocd_settings"]
-# The k3s catalog's certificates come from Let's Encrypt (ACME, DNS-01 through Cloudflare's API): both outside
-# loopback, so the local cert-manager controller has no ACME issuer and these kinds stand in here alone.
-ACME_STAND_IN = 'return {status = "Healthy", message = "test mode: ACME (Let\'s Encrypt) is outside loopback"}'
-K3S_TEST_MODE = {**TEST_MODE, **{f"resource.customizations.health.cert-manager.io_{kind}": ACME_STAND_IN
-                                 for kind in ("Certificate", "ClusterIssuer")}}
-
-
-def platform_inventory(directory: Path, plane: ControlPlane, info: dict, deployment_type: str,
-                       argocd_settings: dict, **variables) -> Path:
-    """An inventory of bootstrap.yml for a control plane with its platform stack: the charts from the stack's
-    mirror, the wave-by-wave wait on."""
-    return write_inventory(directory, plane.admin_kubeconfig, aphex_deployment_type=deployment_type,
-                           platform_wait=True, platform_argocd_wait=True, platform_wait_timeout=300,
-                           platform_wait_error_grace=20, aphex_chart_mirror=info["chart_mirror"],
-                           aphex_argocd_settings=argocd_settings, **variables)
-
-
-def only_apps(deployment_type: str, kept: set) -> dict:
-    """aphex_apps_overrides that turn off every app of the deployment type's catalog but those kept."""
-    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
-    return {entry["name"]: {"enabled": False} for entry in deployed_entries(catalog, deployment_type)
-            if entry["name"] not in kept}
-
-
-@contextlib.contextmanager
-def bootstrapped_platform(work: Path, deployment_type: str, argocd_settings: dict, **variables):
-    """A control plane of its own with the platform stack, bootstrapped once: {plane, info, inventory, first (the
-    run), api}. Everything it started stops at the end."""
-    plane = ControlPlane(work / "controlplane", binaries())
-    plane.up()
-    try:
-        info = PlatformStack(plane).up()
-        inventory = platform_inventory(work / "inventory", plane, info, deployment_type, argocd_settings, **variables)
-        yield {"plane": plane, "inventory": inventory, "first": bootstrap(inventory), "info": info,
-               "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
-    finally:
-        plane.down()
-
+from harness.controlplane.audit import AuditLog
+from harness.controlplane.cluster import ADMIN_USER
+from harness.inventory import bootstrap
+from harness.kube import wait_for
+from harness.platform.live import K3S_TEST_MODE, applications, bootstrapped_platform, platform_inventory, wave_overlaps
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     with bootstrapped_platform(tmp_path_factory.mktemp("platform-sync"), "k3s", K3S_TEST_MODE) as platform:
         yield platform
-
-
-def applications(api) -> dict:
-    from kubernetes import dynamic
-
-    resource = dynamic.DynamicClient(api).resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
-    return {item["metadata"]["name"]: item for item in resource.get(namespace="argocd").to_dict()["items"]}
 
 
 def test_the_k3s_catalog_converges_wave_by_wave(synced):
@@ -105,25 +52,6 @@ def test_the_k3s_catalog_converges_wave_by_wave(synced):
     waves = sorted({int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for app in children.values()})
     names = [task["task"]["name"].split(" : ")[-1] for play in run.document["plays"] for task in play["tasks"]]
     assert [name.split(" - ")[0] for name in names if name.startswith("Wave ")] == [f"Wave {wave}" for wave in waves]
-
-
-def wave_overlaps(apps: dict) -> list:
-    """From ArgoCD's own timestamps, each child that was created or started syncing before every child of the wave
-    before it was Healthy: (child, wave before, its created or started, that wave Healthy at). Timestamps are
-    RFC 3339 to the second in UTC, so they compare as text."""
-    by_wave = {}
-    for name, app in apps.items():
-        if name != "platform-root":
-            by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(app)
-    ordered = sorted(by_wave)
-    overlaps = []
-    for earlier, later in zip(ordered, ordered[1:]):
-        healthy_at = max(app["status"]["health"]["lastTransitionTime"] for app in by_wave[earlier])
-        for app in by_wave[later]:
-            began = min(app["metadata"]["creationTimestamp"], app["status"]["operationState"]["startedAt"])
-            if began < healthy_at:
-                overlaps.append((app["metadata"]["name"], earlier, began, healthy_at))
-    return overlaps
 
 
 def test_no_child_of_a_wave_started_before_the_previous_wave_was_healthy(synced):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_platform_sync import (K3S_TEST_MODE, applications, bootstrapped_platform, only_apps,
+from harness.platform.live import (K3S_TEST_MODE, applications, bootstrapped_platform, only_apps,
                                                   wave_overlaps)
 
 APPLICATION_HEALTH = "resource.customizations.health.argoproj.io_Application"

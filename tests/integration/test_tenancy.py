@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client, config
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import TRIGGERS_V1BETA1 as TRIGGERS
-from tests.integration.tenancy_inventory import (
+from harness.inventory import (
     lock_writes,
     module_result,
     onboard,
@@ -20,8 +20,8 @@ from tests.integration.tenancy_inventory import (
     write_inventory,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, event_filter
-from tests.k8s_helpers import get, list_labelled, wait_for
-from tests.unit.test_validation import CASES as INVALID_CASES
+from harness.kube import get, list_labelled, wait_for
+from tests.fixtures.invalid_tenants import CASES as INVALID_CASES
 
 
 @pytest.fixture
@@ -460,7 +460,7 @@ def test_tenants_are_isolated_from_each_other(tenants, platform_apis):
 
 def test_onboarding_with_tunnels_creates_token_secret_and_connector_and_reruns_as_a_noop(
         platform_apis, control_plane, audit, admin_user, tmp_path):
-    from tests.cloudflare_fake.server import FakeCloudflare
+    from harness.cloudflare.server import FakeCloudflare
 
     fake = FakeCloudflare("cf-e2e-token", zones=("hooks.example.test",)).start()
     try:

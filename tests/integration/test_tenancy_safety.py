@@ -20,9 +20,9 @@ import pytest
 import yaml
 from kubernetes import client, config, dynamic
 
-from tests.ansible_runner import REPO, PlaybookRun
+from harness.playbooks import REPO, PlaybookRun
 from ansible_collections.aphex.platform.plugins.module_utils.naming import TRIGGERS_V1BETA1 as TRIGGERS
-from tests.integration.tenancy_inventory import (
+from harness.inventory import (
     HOST,
     module_result,
     onboard,
@@ -33,7 +33,7 @@ from tests.integration.tenancy_inventory import (
     write_tunnel_inventory,
     write_inventory,
 )
-from tests.k8s_helpers import get, list_labelled, wait_for
+from harness.kube import get, list_labelled, wait_for
 
 
 def _secret(api, namespace):
@@ -101,7 +101,7 @@ def test_with_tunnels_the_repobinding_carries_the_same_webhook_url_as_the_organi
         platform_apis, control_plane, tmp_path):
     """Issue 11 item 4: with tunnels and no aphex_webhook_domain, the Organization got the zone as its domain and the
     pipeline module the empty one, so RepoBinding.status.webhookURL was empty."""
-    from tests.cloudflare_fake.server import FakeCloudflare
+    from harness.cloudflare.server import FakeCloudflare
 
     fake = FakeCloudflare("cf-domain-token", zones=("hooks.example.test",)).start()
     try:
@@ -249,7 +249,7 @@ def test_prune_with_an_inventory_that_was_not_loaded_is_refused(fresh_control_pl
 
 @pytest.fixture
 def audit_of():
-    from tests.controlplane.audit import AuditLog
+    from harness.controlplane.audit import AuditLog
 
     return lambda plane: AuditLog(plane.audit_log)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from kubernetes import client, config
 
-from tests.controlplane.audit import AuditLog
-from tests.controlplane.cluster import ADMIN_USER
-from tests.integration.tenancy_inventory import (
+from harness.controlplane.audit import AuditLog
+from harness.controlplane.cluster import ADMIN_USER
+from harness.inventory import (
     HOST,
     lock_writes,
     onboard,

@@ -18,8 +18,8 @@ import pytest
 from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 
-from tests.integration.tenancy_inventory import onboard, org, pipeline, write_inventory
-from tests.k8s_helpers import REPO, wait_for
+from harness.inventory import onboard, org, pipeline, write_inventory
+from harness.kube import REPO, wait_for
 
 APPLICATION = "argoproj.io/v1alpha1"
 RESULTS = REPO / "build" / "test-results"

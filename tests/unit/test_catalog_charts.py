@@ -2,14 +2,13 @@
 ../shared/charts), and every values key it sets is one the chart reads; Helm's values.schema.json validation
 passes where a chart (or subchart) ships one."""
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.platform.charts import schema_problems, shared_charts, unknown_values
+from harness.platform.charts import schema_problems, shared_charts, unknown_values
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 DEFAULTS = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())
 CATALOG = DEFAULTS["platform_apps_catalog"]
 CHARTS = shared_charts()
@@ -85,7 +84,7 @@ def test_tekton_triggers_and_dashboard_come_from_release_manifests():
 def test_oauth2_proxy_fronts_the_dashboard_the_release_manifest_deploys(tmp_path):
     """The dashboard's release manifest installs into its own namespace (tekton-dashboard, by its kustomization),
     not tekton-pipelines where the old chart was assumed to put it: oauth2-proxy's upstream must be its Service."""
-    from tests.platform.releases import build_release_manifests
+    from harness.platform.releases import build_release_manifests
 
     folder = build_release_manifests(tmp_path)["tekton-dashboard"]
     services = [doc for doc in yaml.safe_load_all((folder / "release.yaml").read_text())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 BIN = Path(sys.executable).parent
 # The developer toolchain: none of it may reach an execution environment.
 TOOLCHAIN = {"ansible", "molecule", "molecule-plugins", "pytest", "ansible-lint", "antsibull-changelog",

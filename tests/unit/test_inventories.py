@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 BIN = Path(sys.executable).parent
 INVENTORIES = {
     "k3s": {"cluster": "k3s-aphex", "hosts": {"server-1", "gpu-1", "k3s-aphex"},

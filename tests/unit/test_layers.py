@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
+from harness import REPO
+ROOT = REPO / "plugins" / "module_utils"
 PREFIX = "ansible_collections.aphex.platform.plugins.module_utils."
 FOUNDATION, KUBE, DOMAIN = 0, 1, 2
 LAYER = {"naming": FOUNDATION, "data": FOUNDATION, "errors": FOUNDATION, "kube": KUBE,

@@ -8,17 +8,15 @@ only where that resolves and is trusted there), which CA it trusts, that redirec
 the groups claim reaches ArgoCD's RBAC with the bootstrap administrator in the admin group."""
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from tests.platform.catalog import rendered_platform
+from harness.platform.catalog import role_platform
 
-REPO = Path(__file__).resolve().parents[2]
+from harness import REPO
 DOMAIN = "sso.example"
 RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
 TYPES = ("kind", "k3s")
@@ -62,18 +60,8 @@ def _tag(loader, suffix, node):
 BlueprintLoader.add_multi_constructor("!", _tag)
 
 
-@functools.cache
-def platform(deployment_type: str) -> dict:
-    """What the role deploys for the deployment type: the child Applications, and ArgoCD's configuration."""
-    rendered = rendered_platform(deployment_type, DOMAIN, raw_chart=RAW)
-    templar, defaults, role_vars = rendered["templar"], rendered["defaults"], rendered["role_vars"]
-    return {"apps": rendered["applications"], "argocd": rendered["argocd"],
-            "vars": templar.template({key: role_vars[key] for key in ("platform_generated_secrets",)}),
-            "admin_groups": templar.template(defaults["platform_argocd_admin_groups"])}
-
-
 def values(deployment_type: str, app: str) -> dict:
-    return platform(deployment_type)["apps"][app]["source"]["helm"]["valuesObject"]
+    return role_platform(deployment_type, DOMAIN, RAW)["apps"][app]["source"]["helm"]["valuesObject"]
 
 
 def objects(deployment_type: str, app: str) -> list:
@@ -89,7 +77,7 @@ def find(docs: list, kind: str, name: str) -> dict:
 def services(deployment_type: str) -> dict:
     """`<service>.<namespace>.svc` -> ports, for every Service the deployed charts create that SSO may use."""
     found = {}
-    for name, app in platform(deployment_type)["apps"].items():
+    for name, app in role_platform(deployment_type, DOMAIN, RAW)["apps"].items():
         chart = app["source"].get("chart")
         if chart not in CHART_SERVICES:
             continue
@@ -155,7 +143,7 @@ def sync_job_env(deployment_type: str) -> dict:
 
 
 def argocd_oidc(deployment_type: str) -> dict:
-    return yaml.safe_load(find(platform(deployment_type)["argocd"], "ConfigMap", "argocd-cm")["data"]["oidc.config"])
+    return yaml.safe_load(find(role_platform(deployment_type, DOMAIN, RAW)["argocd"], "ConfigMap", "argocd-cm")["data"]["oidc.config"])
 
 
 def oauth2_proxy_args(deployment_type: str) -> dict:
@@ -271,13 +259,13 @@ def test_redirect_uris_match_pairwise(deployment_type):
     assert provider["attrs"]["client_id"] == connector["clientID"]
 
     clients = {client["id"]: client for client in dex["staticClients"]}
-    argocd_cm = find(platform(deployment_type)["argocd"], "ConfigMap", "argocd-cm")["data"]
+    argocd_cm = find(role_platform(deployment_type, DOMAIN, RAW)["argocd"], "ConfigMap", "argocd-cm")["data"]
     oidc = argocd_oidc(deployment_type)
     assert clients[oidc["clientID"]]["redirectURIs"] == [f"{argocd_cm['url']}/auth/callback"]
     assert routes(deployment_type)[urlsplit(argocd_cm["url"]).hostname] == "argocd-server.argocd.svc:80"
 
     args = oauth2_proxy_args(deployment_type)
-    [oidc_secret] = [s for s in platform(deployment_type)["vars"]["platform_generated_secrets"]
+    [oidc_secret] = [s for s in role_platform(deployment_type, DOMAIN, RAW)["vars"]["platform_generated_secrets"]
                      if s["name"] == values(deployment_type, "tekton-dashboard-auth")["config"]["existingSecret"]]
     client_id = oidc_secret["keys"]["client-id"]["value"]
     assert clients[client_id]["redirectURIs"] == [args["redirect-url"]]
@@ -302,7 +290,7 @@ def test_groups_flow_from_authentik_through_dex_to_argocd_rbac(deployment_type):
     oidc = argocd_oidc(deployment_type)
     assert "groups" in oidc["requestedScopes"]
     assert "groups" in oauth2_proxy_args(deployment_type)["scope"].split()
-    rbac = find(platform(deployment_type)["argocd"], "ConfigMap", "argocd-rbac-cm")["data"]
+    rbac = find(role_platform(deployment_type, DOMAIN, RAW)["argocd"], "ConfigMap", "argocd-rbac-cm")["data"]
     assert yaml.safe_load(rbac["scopes"]) == ["groups"]
     policy = [line.strip() for line in rbac["policy.csv"].splitlines() if line.strip()]
     assert "g, platform-admins, role:admin" in policy
@@ -317,7 +305,7 @@ def test_bootstrap_admin_is_a_platform_admin(deployment_type):
     it before Authentik's bootstrap does, and auth-config-sync adds it should the blueprints run the other way
     round."""
     entries = blueprint(deployment_type)
-    assert platform(deployment_type)["admin_groups"] == ["platform-admins"]
+    assert role_platform(deployment_type, DOMAIN, RAW)["admin_groups"] == ["platform-admins"]
     admins = entry(entries, "authentik_core.group", name="platform-admins")
     assert admins["attrs"]["is_superuser"] is True
     user = entry(entries, "authentik_core.user", username=BOOTSTRAP_ADMIN)

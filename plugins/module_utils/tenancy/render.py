@@ -45,7 +45,7 @@ DISPATCHER_TEMPLATE = "run-pipeline-v1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 # The kinds each renderer produces: the converge reads exactly these (a kind missing here would be re-applied on
-# every run, and one never rendered would be read for nothing; tests/unit/test_tenants_render.py checks both), and
+# every run, and one never rendered would be read for nothing; tests/unit/plugins/module_utils/tenancy/test_render.py checks both), and
 # APPLY_ORDER is the order they are written in, what an object refers to first.
 ORGANIZATION_KINDS = (
     ("v1", "Namespace"), ("v1", "Secret"), ("v1", "ServiceAccount"), (RBAC_V1, "Role"), (RBAC_V1, "RoleBinding"),

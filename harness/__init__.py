@@ -1,0 +1,8 @@
+"""The local test platform the collection's tests, benchmarks and demo run on - a product of its own, with its
+own tests (harness/tests): a control plane built from Go modules (controlplane/), the platform layer a real ArgoCD
+syncs on (platform/), the local Cloudflare API server (cloudflare/), the tool builds (builds/), the molecule image
+(images/), the benchmarks (bench/), and the helpers that run playbooks (playbooks.py), write inventories
+(inventory.py) and read the cluster (kube.py) the way tests need."""
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent

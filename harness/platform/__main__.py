@@ -1,0 +1,44 @@
+"""`python -m harness.platform {up,mirror,status}`: the platform layer of the test control plane from a shell
+(`make platform-up`, `make chart-mirror`); `make cluster-down` stops it with the control plane."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from harness.controlplane.cluster import ControlPlane, ControlPlaneError, binaries
+from harness.platform.stack import PLATFORM_COMPONENTS, HELM, PlatformStack, build_mirror, go_tool
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.platform", description=__doc__)
+    parser.add_argument("command", choices=("up", "mirror", "status"))
+    parser.add_argument("--state-dir", default=".cluster")
+    args = parser.parse_args(argv)
+    if args.command == "mirror":
+        folder = build_mirror(ControlPlane(args.state_dir).dir / "platform" / "mirror", go_tool(*HELM))
+        print(f"chart mirror built in {folder}: charts/ (a Helm repository), releases/ (Tekton release manifests)")
+        print("  serve it on loopback with `make platform-up`, or: python3 -m http.server --bind 127.0.0.1 "
+              f"--directory {folder} 8879")
+        return 0
+    plane = ControlPlane(args.state_dir, binaries() if args.command == "up" else None)
+    stack = PlatformStack(plane)
+    if args.command == "status":
+        running = set(plane.running_components())
+        print(", ".join(f"{name}: {'up' if name in running else 'down'}" for name in PLATFORM_COMPONENTS))
+        return 0 if stack.is_up() else 3
+    started = time.monotonic()
+    try:
+        plane.up()
+        info = stack.up()
+    except ControlPlaneError as error:
+        print(f"platform stack failed to start: {error}", file=sys.stderr)
+        return 1
+    print(f"platform stack up in {time.monotonic() - started:.1f} s: {', '.join(PLATFORM_COMPONENTS)}")
+    print(f"  chart mirror: {info['chart_mirror']}")
+    print(f"  release manifests: {info['releases_dir']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

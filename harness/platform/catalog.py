@@ -1,0 +1,68 @@
+"""The platform role's catalog as the role renders it - its defaults and vars templated by Ansible's Templar, the
+manifest templates through the `ansible.builtin.template` lookup, the children through platform_applications -
+for tests that check the result (SSO wiring) or render and apply it (tests/integration/test_platform_render.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import platform_applications
+
+from harness.platform.charts import REPO
+
+TEMPLATES = REPO / "roles/platform/templates"
+
+
+def folder_documents(folder: Path) -> list:
+    """Every YAML document of a folder's *.yaml files, in file order: how a manifest set is read."""
+    return [doc for path in sorted(Path(folder).glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def rendered_platform(deployment_type: str, domain: str, release_sets: dict | None = None,
+                      raw_chart: dict | None = None, chart_mirror: str | None = None, variables=None) -> dict:
+    """{applications, argocd (argocd-config documents), vars (the templated role vars), defaults (templated on
+    demand by the caller)}. `release_sets`: set name to its objects (empty lists when None)."""
+    loader = DataLoader()
+    defaults = loader.load_from_file(str(REPO / "roles/platform/defaults/main.yml"), trusted_as_template=True)
+    role_vars = loader.load_from_file(str(REPO / "roles/platform/vars/main.yml"), trusted_as_template=True)
+    templar = Templar(loader=loader, variables={
+        **defaults, **role_vars, "role_path": str(REPO / "roles/platform"), "aphex_domain": domain,
+        "aphex_deployment_type": deployment_type, "aphex_kubeconfig": "/dev/null", **(variables or {})})
+
+    def template(path: Path) -> list:
+        text = templar.template(trust_as_template("{{ lookup('ansible.builtin.template', '%s') }}" % path))
+        return [doc for doc in yaml.safe_load_all(text) if doc]
+
+    manifest_sets = {}
+    for name, source in templar.template(role_vars["platform_manifest_sources"]).items():
+        if source.endswith(".j2"):
+            manifest_sets[name] = template(TEMPLATES / source)
+        else:
+            manifest_sets[name] = folder_documents(Path(source))
+    for name in defaults["platform_release_manifests"]:
+        manifest_sets[name] = list((release_sets or {}).get(name, []))
+    raw_chart = raw_chart or templar.template(defaults["platform_raw_chart"])
+    applications = platform_applications(templar.template(defaults["platform_apps_catalog"]), deployment_type,
+                                         manifest_sets=manifest_sets, raw_chart=raw_chart, chart_mirror=chart_mirror)
+    return {"applications": applications, "argocd": template(TEMPLATES / "argocd-config.yaml.j2"),
+            "templar": templar, "defaults": defaults, "role_vars": role_vars}
+
+
+_ROLE_PLATFORMS = {}
+
+
+def role_platform(deployment_type: str, domain: str, raw_chart: dict) -> dict:
+    """What the role deploys for the deployment type, rendered once per arguments: the child Applications (apps),
+    ArgoCD's configuration (argocd), the generated secrets' settings (vars) and ArgoCD's admin groups."""
+    key = (deployment_type, domain, json.dumps(raw_chart, sort_keys=True))
+    if key not in _ROLE_PLATFORMS:
+        rendered = rendered_platform(deployment_type, domain, raw_chart=raw_chart)
+        templar, defaults, role_vars = rendered["templar"], rendered["defaults"], rendered["role_vars"]
+        _ROLE_PLATFORMS[key] = {
+            "apps": rendered["applications"], "argocd": rendered["argocd"],
+            "vars": templar.template({name: role_vars[name] for name in ("platform_generated_secrets",)}),
+            "admin_groups": templar.template(defaults["platform_argocd_admin_groups"])}
+    return _ROLE_PLATFORMS[key]

@@ -1,0 +1,284 @@
+"""The platform layer of the test control plane: what a real cluster has and the API server alone does not, so a
+real ArgoCD can sync the catalog and every app can become Healthy on loopback.
+
+  chart mirror       the upstream charts of ../shared/charts as a Helm repository (and the Tekton release
+                     manifests), served by `python -m http.server` on 127.0.0.1
+  kube-scheduler     built with the control plane; places pods on the KWOK nodes
+  kwok               KWOK's controller with its upstream Stage documents: fake nodes that stay Ready, pods that
+                     become Ready (or Complete for Jobs), PersistentVolumeClaims provisioned and Bound
+  redis-server       Debian's, ArgoCD's cache
+  argocd-repo-server, argocd-application-controller
+                     ArgoCD built from its Go module (harness/builds/build-argocd.sh), as local processes; the
+                     controller acts as the ServiceAccount install.yaml binds, through a client certificate, and
+                     starts once the bootstrap has installed ArgoCD (its CRDs and argocd-cm)
+  cert-manager-controller
+                     cert-manager's controllers from its Go module (harness/builds/build-cert-manager.sh) with the
+                     selfSigned and CA issuers only; acts as the chart's ServiceAccount and starts once the
+                     cert-manager app has installed its CRDs and RBAC
+
+No container runs: KWOK only writes statuses, so nothing a chart deploys is ever dialled, and the kube-apiserver's
+own egress to the cluster network is refused by the egress guard (harness/controlplane/egress_guard.py).
+Every process is recorded in the control plane's state, so `make cluster-down` stops them all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
+from harness.platform.charts import REPO, SHARED_CHARTS
+from harness.platform.releases import build_release_manifests
+
+TOOLS = REPO / "tests" / "tools"
+HELM = ("helm", "helm.sh/helm/v4/cmd/helm", "v4.3.1")  # the version ArgoCD v3.6.1 pins
+KWOK = ("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0")
+ARGOCD_VERSION = "v3.6.1"
+ARGOCD_NAMESPACE = "argocd"
+ARGOCD_CONTROLLER = f"system:serviceaccount:{ARGOCD_NAMESPACE}:argocd-application-controller"
+NODES = ("kwok-node-0", "kwok-node-1", "kwok-node-2")
+# KWOK's upstream Stage documents (module sigs.k8s.io/kwok, kustomize/stage/...): nodes, pods, volumes.
+KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+               "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml",
+               "volume/fast/pv-bind.yaml", "volume/fast/pv-delete.yaml", "volume/fast/pvc-provision.yaml",
+               "volume/fast/pvc-delete.yaml")
+KWOK_STORAGE_CLASS = "volume/fast/storage-class.yaml"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+# The ServiceAccount the cert-manager chart's controller Deployment runs as (the release is the app's name).
+CERT_MANAGER_CONTROLLER = f"system:serviceaccount:{CERT_MANAGER_NAMESPACE}:cert-manager"
+PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
+                       "argocd-application-controller", "cert-manager-controller")
+
+
+def built(script: str, *args: str) -> Path:
+    """The binary a build script of tests/tools prints last (built now, or from its cache)."""
+    out = subprocess.run(["bash", str(TOOLS / script), *args], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return Path(out.strip().splitlines()[-1])
+
+
+def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> Path:
+    return built("go-tool.sh", name, package, version, toolchain)
+
+
+def argocd_binary() -> Path:
+    return built("build-argocd.sh", ARGOCD_VERSION)
+
+
+def cert_manager_binary() -> Path:
+    return built("build-cert-manager.sh")
+
+
+def module_dir(module: str) -> Path:
+    """The extracted, checksum-verified source of a Go module (the KWOK Stage documents live there)."""
+    out = subprocess.run(["go", "mod", "download", "-json", module], check=True, stdout=subprocess.PIPE,
+                         text=True, cwd=REPO, env={**os.environ, "GOFLAGS": "-mod=mod", "GOWORK": "off"}).stdout
+    return Path(json.loads(out)["Dir"])
+
+
+def build_mirror(target: Path, helm: Path) -> Path:
+    """A Helm repository of every chart archive in ../shared/charts (index.yaml by the pinned helm), with the
+    Tekton release manifests beside it under releases/. Returns the folder."""
+    charts = target / "charts"
+    if charts.exists():
+        shutil.rmtree(charts)
+    charts.mkdir(parents=True)
+    for archive in sorted(SHARED_CHARTS.glob("*.tgz")):
+        shutil.copy2(archive, charts / archive.name)
+    subprocess.run([str(helm), "repo", "index", str(charts)], check=True, capture_output=True)
+    build_release_manifests(target / "releases")
+    return target
+
+
+class PlatformStack:
+    def __init__(self, plane: ControlPlane):
+        self.plane = plane
+        self.dir = plane.dir / "platform"
+        self.state_file = plane.dir / "platform.json"
+
+    @property
+    def info(self) -> dict:
+        """chart_mirror (URL), releases_dir, argocd_namespace; empty when the stack is not up."""
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def is_up(self) -> bool:
+        return bool(self.info) and set(PLATFORM_COMPONENTS) <= set(self.plane.running_components())
+
+    def up(self) -> dict:
+        if self.is_up():
+            return self.info
+        if not self.plane.is_up():
+            raise ControlPlaneError("the control plane is not up")
+        helm = go_tool(*HELM)
+        kwok = go_tool(*KWOK)
+        argocd = argocd_binary()
+        cert_manager = cert_manager_binary()
+        kwok_source = module_dir(f"sigs.k8s.io/kwok@{KWOK[2]}") / "kustomize" / "stage"
+        self.down()  # leftovers of a stack that did not finish starting
+        self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            mirror = build_mirror(self.dir / "mirror", helm)
+            info = {"chart_mirror": self._start_mirror(mirror) + "/charts", "releases_dir": str(mirror / "releases"),
+                    "argocd_namespace": ARGOCD_NAMESPACE}
+            self._start_scheduler()
+            self._start_kwok(kwok, kwok_source)
+            redis = self._start_redis()
+            repo_server = self._start_repo_server(argocd, helm, redis)
+            self._start_application_controller(argocd, redis, repo_server)
+            self._start_cert_manager(cert_manager)
+        except BaseException:
+            self.down()
+            raise
+        self.state_file.write_text(json.dumps(info, indent=2))
+        return info
+
+    def down(self) -> list:
+        """Stop the stack's processes, leaving the control plane up."""
+        if self.state_file.exists():
+            self.state_file.unlink()
+        return self.plane.stop(PLATFORM_COMPONENTS)
+
+    # ------------------------------------------------------------ components
+    def _kubectl(self, *args, stdin: str | None = None) -> str:
+        return subprocess.run([str(self.plane.bin / "kubectl"), "--kubeconfig", str(self.plane.admin_kubeconfig),
+                               *args], input=stdin, check=True, capture_output=True, text=True).stdout
+
+    @staticmethod
+    def _port_open(port: int) -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    def _start_mirror(self, folder: Path) -> str:
+        port = free_port()
+        process = self.plane._spawn("chart-mirror", [  # pylint: disable=protected-access
+            os.path.realpath(sys.executable), "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder),
+            str(port)])
+        url = f"http://127.0.0.1:{port}"
+        self.plane._wait_ready("chart-mirror", process,  # pylint: disable=protected-access
+                               lambda: self.plane._http_ok(url + "/charts/index.yaml"))  # pylint: disable=protected-access
+        return url
+
+    def _start_scheduler(self) -> None:
+        kubeconfig = self.plane.add_user("system:kube-scheduler")
+        port = free_port()
+        process = self.plane._spawn("kube-scheduler", [  # pylint: disable=protected-access
+            self.plane._binary("kube-scheduler"), f"--kubeconfig={kubeconfig}",  # pylint: disable=protected-access
+            f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+            "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={port}"])
+        self.plane._wait_ready("kube-scheduler", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+
+    def _start_kwok(self, kwok: Path, stages: Path) -> None:
+        documents = [{
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
+            "options": {"manageAllNodes": False, "manageNodesWithAnnotationSelector": "kwok.x-k8s.io/node=fake",
+                        # Explicit: left at zero, the stages are never played.
+                        "podPlayStageParallelism": 8, "nodePlayStageParallelism": 4, "nodeLeaseParallelism": 4,
+                        "podsOnNodeSyncParallelism": 4, "nodeLeaseDurationSeconds": 40},
+        }]
+        for stage in KWOK_STAGES:
+            documents += [d for d in yaml.safe_load_all((stages / stage).read_text()) if d]
+        config = self.dir / "kwok.yaml"
+        config.write_text(yaml.safe_dump_all(documents))
+        self._kubectl("apply", "--server-side", "-f", str(stages / KWOK_STORAGE_CLASS))
+        # An identity of its own, so the audit log tells KWOK's node and pod updates from the tests' writes.
+        kubeconfig = self.plane.add_user("kwok-controller", groups=("system:masters",))
+        process = self.plane._spawn("kwok", [  # pylint: disable=protected-access
+            str(kwok), f"--kubeconfig={kubeconfig}", f"--config={config}"])
+        for name in NODES:
+            self._kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps({
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "annotations": {"kwok.x-k8s.io/node": "fake"},
+                             "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                        "kubernetes.io/arch": "amd64", "type": "kwok",
+                                        # ingress-nginx's host ports go to the node labelled like kind's.
+                                        **({"ingress-ready": "true"} if name == NODES[0] else {})}},
+                "spec": {}}))
+        # The admission plugin TaintNodesByCondition taints a new node not-ready; the node-lifecycle controller,
+        # which would lift it once KWOK reports Ready, is not part of this control plane.
+        for name in NODES:
+            self._kubectl("patch", "node", name, "--type=json", "-p",
+                          '[{"op": "replace", "path": "/spec/taints", "value": []}]')
+
+        def ready():
+            out = self._kubectl("get", "nodes", "-l", "type=kwok", "-o",
+                                "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}")
+            return out.split() == ["True"] * len(NODES)
+
+        self.plane._wait_ready("kwok", process, ready)  # pylint: disable=protected-access
+
+    def _start_redis(self) -> int:
+        port = free_port()
+        process = self.plane._spawn("redis", [  # pylint: disable=protected-access
+            shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port),
+            "--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+        self.plane._wait_ready("redis", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        return port
+
+    def _argocd_env(self, program: str, helm: Path | None = None) -> dict:
+        home = self.dir / "home"
+        home.mkdir(exist_ok=True)
+        path = os.pathsep.join(p for p in (str(helm.parent) if helm else "", "/usr/bin", "/bin") if p)
+        config = home / "app-config"  # what the container image keeps in /app/config
+        for folder in ("tls", "ssh", "gpg", "plugin"):
+            (config / folder).mkdir(parents=True, exist_ok=True)
+        return {"PATH": path, "HOME": str(home), "ARGOCD_BINARY_NAME": program, "TMPDIR": str(self.dir),
+                "ARGOCD_GPG_ENABLED": "false", "ARGOCD_TLS_DATA_PATH": str(config / "tls"),
+                "ARGOCD_SSH_DATA_PATH": str(config / "ssh"), "ARGOCD_GNUPGHOME": str(config / "gpg"),
+                "ARGOCD_PLUGINSOCKFILEPATH": str(config / "plugin"), "ARGOCD_APP_CONFIG_PATH": str(config),
+                "HELM_CACHE_HOME": str(home / "helm-cache"), "HELM_CONFIG_HOME": str(home / "helm-config"),
+                "HELM_DATA_HOME": str(home / "helm-data")}
+
+    def _start_repo_server(self, argocd: Path, helm: Path, redis: int) -> int:
+        port, metrics = free_port(), free_port()
+        process = self.plane._spawn("argocd-repo-server", [  # pylint: disable=protected-access
+            str(argocd), "--address", "127.0.0.1", "--port", str(port), "--metrics-address", "127.0.0.1",
+            "--metrics-port", str(metrics), "--redis", f"127.0.0.1:{redis}", "--loglevel", "info",
+            "--logformat", "text"], env=self._argocd_env("argocd-repo-server", helm))
+        self.plane._wait_ready("argocd-repo-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        return port
+
+    def _start_application_controller(self, argocd: Path, redis: int, repo_server: int) -> None:
+        kubeconfig = self.plane.add_user(ARGOCD_CONTROLLER, groups=(
+            "system:serviceaccounts", f"system:serviceaccounts:{ARGOCD_NAMESPACE}"))
+        env = {**self._argocd_env("argocd-application-controller"), "KUBECONFIG": str(kubeconfig),
+               "ARGOCD_FAKE_IN_CLUSTER": "true"}
+        argv = [str(argocd), "--kubeconfig", str(kubeconfig), "--namespace", ARGOCD_NAMESPACE,
+                "--redis", f"127.0.0.1:{redis}", "--repo-server", f"127.0.0.1:{repo_server}",
+                "--metrics-port", str(free_port()), "--application-namespaces", "*",
+                "--status-processors", "10", "--operation-processors", "10",
+                # ArgoCD refreshes an app on its resources' events, but CRDs carry no tracking label: a CRD that
+                # becomes Established is seen at the next periodic refresh (2 min and up to 1 min of jitter by
+                # default), and every wave that installs CRDs would wait that long.
+                "--app-resync", "10", "--app-resync-jitter", "2",
+                "--loglevel", "info", "--logformat", "text"]
+        # ArgoCD is the bootstrap's to install: the controller starts once its CRDs and argocd-cm exist.
+        self._spawn_once_installed("argocd-application-controller", argv, env, (
+            "crd/applications.argoproj.io", f"{ARGOCD_NAMESPACE}/configmap/argocd-cm"))
+
+    def _start_cert_manager(self, binary: Path) -> None:
+        kubeconfig = self.plane.add_user(CERT_MANAGER_CONTROLLER, groups=(
+            "system:serviceaccounts", f"system:serviceaccounts:{CERT_MANAGER_NAMESPACE}"))
+        argv = [str(binary), "--kubeconfig", str(kubeconfig), "--cluster-resource-namespace", CERT_MANAGER_NAMESPACE]
+        # The cert-manager app (wave 10) installs the CRDs and binds the ServiceAccount's roles.
+        self._spawn_once_installed("cert-manager-controller", argv, {"PATH": "/usr/bin:/bin"}, (
+            "crd/certificates.cert-manager.io", "clusterrolebinding/cert-manager-controller-certificates"))
+
+    def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
+        # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).
+        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "await_installed.py"),
+                    str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), *objects, "--", *argv]
+        process = self.plane._spawn(name, launcher, env=env, execs=argv[0])  # pylint: disable=protected-access
+        time.sleep(0.5)
+        if process.poll() is not None:
+            raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")

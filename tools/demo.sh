@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make demo`: bootstrap.yml against the local control plane and its platform stack (harness/platform/stack.py),
+# with inventories/demo. A real ArgoCD (its v3.6.1 manifest from the controller-local cache, its controller and
+# repo-server as local processes) syncs every app of the kind catalog from the chart mirror on loopback, KWOK
+# plays the nodes and pods, and the bootstrap waits wave by wave until each is Synced and Healthy, then onboards
+# the demo tenants. The local Cloudflare server stands in for Cloudflare.
+set -euo pipefail
+state="${1:-.cluster}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+python -m harness.platform status --state-dir "$state" >/dev/null || python -m harness.platform up --state-dir "$state"
+kubectl="$(python -m harness.controlplane build)/kubectl"
+bash harness/builds/fetch-argocd.sh v3.6.1 >/dev/null
+mirror="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["chart_mirror"])' "$state/platform.json")"
+releases="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["releases_dir"])' "$state/platform.json")"
+
+# The local Cloudflare server keeps its state in memory, so it stays up between demo runs (a re-run then changes
+# nothing); `make cluster-down` stops it.
+port="${APHEX_DEMO_CLOUDFLARE_PORT:-8787}"
+if ! { [[ -f "$state/cloudflare.pid" ]] && kill -0 "$(cat "$state/cloudflare.pid")" 2>/dev/null; }; then
+  nohup python -m harness.cloudflare.server --port "$port" --token demo-token --zone demo.aphex.test \
+    >"$state/cloudflare.log" 2>&1 &
+  echo $! > "$state/cloudflare.pid"
+  for _ in $(seq 50); do grep -q "fake Cloudflare at" "$state/cloudflare.log" && break; sleep 0.1; done
+fi
+
+started=$SECONDS
+APHEX_DEMO_CLOUDFLARE_PORT="$port" ansible-playbook playbooks/bootstrap.yml -i inventories/demo \
+  -e "aphex_chart_mirror=$mirror" -e "aphex_release_manifests_dir=$releases" "${@:2}"
+echo
+echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver tried to reach the cluster network" \
+  "$(grep -c . "$state/egress-attempts.log" || true) time(s) (refused: harness/controlplane/egress_guard.py)"
+echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
+echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases   # again: changes nothing"
+echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"
