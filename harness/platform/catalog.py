@@ -14,6 +14,24 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
 from harness.platform.charts import REPO
 
 TEMPLATES = REPO / "roles/platform/templates"
+# The platform role's defaults: a folder whose files Ansible reads in name order, the catalog one of them.
+DEFAULTS = REPO / "roles/platform/defaults/main"
+CATALOG = DEFAULTS / "catalog.yml"
+
+
+def role_defaults(loader: DataLoader | None = None) -> dict:
+    """The platform role's defaults, every file of the folder; through an Ansible loader (trusted as templates)
+    when one is given, else as plain YAML."""
+    defaults = {}
+    for path in sorted(DEFAULTS.glob("*.yml")):
+        defaults.update(loader.load_from_file(str(path), trusted_as_template=True) if loader
+                        else yaml.safe_load(path.read_text()))
+    return defaults
+
+
+def catalog_entries() -> list:
+    """The catalog as it is written (platform_apps_catalog), untemplated."""
+    return yaml.safe_load(CATALOG.read_text())["platform_apps_catalog"]
 
 
 def folder_documents(folder: Path) -> list:
@@ -26,7 +44,7 @@ def rendered_platform(deployment_type: str, domain: str, release_sets: dict | No
     """{applications, argocd (argocd-config documents), vars (the templated role vars), defaults (templated on
     demand by the caller)}. `release_sets`: set name to its objects (empty lists when None)."""
     loader = DataLoader()
-    defaults = loader.load_from_file(str(REPO / "roles/platform/defaults/main.yml"), trusted_as_template=True)
+    defaults = role_defaults(loader)
     role_vars = loader.load_from_file(str(REPO / "roles/platform/vars/main.yml"), trusted_as_template=True)
     templar = Templar(loader=loader, variables={
         **defaults, **role_vars, "role_path": str(REPO / "roles/platform"), "aphex_domain": domain,

@@ -10,6 +10,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
 from kubernetes import config
 
 from harness import REPO
+from harness.platform.catalog import catalog_entries
 from harness.controlplane.cluster import ControlPlane, binaries
 from harness.inventory import bootstrap, write_platform_inventory
 from harness.platform.stack import PlatformStack
@@ -35,7 +36,7 @@ def platform_inventory(directory: Path, plane: ControlPlane, info: dict, deploym
 
 def only_apps(deployment_type: str, kept: set) -> dict:
     """aphex_apps_overrides that turn off every app of the deployment type's catalog but those kept."""
-    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
+    catalog = catalog_entries()
     return {entry["name"]: {"enabled": False} for entry in deployed_entries(catalog, deployment_type)
             if entry["name"] not in kept}
 

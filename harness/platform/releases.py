@@ -14,10 +14,10 @@ from pathlib import Path
 import yaml
 
 from harness.controlplane.cluster import binaries
+from harness.platform.catalog import role_defaults
 from harness.platform.charts import REPO
 
 SHARED_UPSTREAM = REPO.parent / "shared" / "upstream"
-DEFAULTS = REPO / "roles" / "platform" / "defaults" / "main.yml"
 
 
 def _resolve(text: str, version: str) -> str:
@@ -34,7 +34,7 @@ def _concatenated(folder: Path, version: str) -> str:
 
 def build_release_manifests(target: Path) -> dict:
     """Writes every set of the role's platform_release_manifests; returns set name to its folder."""
-    releases = yaml.safe_load(DEFAULTS.read_text())["platform_release_manifests"]
+    releases = role_defaults()["platform_release_manifests"]
     folders = {}
     with tempfile.TemporaryDirectory() as scratch:
         for archive in SHARED_UPSTREAM.glob("*-config.tar.gz"):

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from harness import REPO
+from harness.platform.catalog import catalog_entries
 SCRIPT = REPO / "harness/builds/build-cert-manager.sh"
 STUB_GO = f"""#!{sys.executable}
 import os, pathlib, sys
@@ -62,7 +63,7 @@ def test_an_issuer_that_dials_out_is_refused_before_compiling(tmp_path, package)
 def test_the_controller_is_built_from_the_release_the_catalog_pins():
     """The chart and the controller standing for its Deployment move together: a chart upgrade that left the
     controller behind would test the new CRDs and RBAC against the old code."""
-    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
+    catalog = catalog_entries()
     [chart] = [entry["source"]["helm"] for entry in catalog if entry["name"] == "cert-manager"]
     requires = (REPO / "harness/builds/cert-manager-controller/go.mod").read_text().split()
     assert requires[requires.index(CERT_MANAGER) + 1] == chart["version"]

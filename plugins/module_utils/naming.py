@@ -34,6 +34,14 @@ EXTERNAL_SECRETS_V1 = "external-secrets.io/v1"
 ARGOCD_V1ALPHA1 = "argoproj.io/v1alpha1"
 APHEX_V1ALPHA1 = "aphex.io/v1alpha1"
 APPLICATION = (ARGOCD_V1ALPHA1, "Application")
+# The platform app that serves each API group the collection writes to (named when the cluster lacks the group).
+API_PROVIDERS = {
+    "aphex.io": "platform-crds",
+    "tekton.dev": "tekton-pipelines",
+    "triggers.tekton.dev": "tekton-triggers",
+    "external-secrets.io": "external-secrets",
+    "argoproj.io": "argocd",
+}
 
 OWNER_ORGANIZATION = "Organization"
 OWNER_PIPELINE = "Pipeline"
@@ -64,6 +72,16 @@ LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?)?$")
 
 def org_namespace(org: str) -> str:
     return f"org-{org}"
+
+
+# The organization's EventListener; Tekton Triggers serves it as the Service el-<name>, port 8080.
+EVENTLISTENER_NAME = "github-listener"
+EVENTLISTENER_PORT = 8080
+
+
+def eventlistener_url(org: str) -> str:
+    """Where the organization's webhooks are delivered inside the cluster (the tunnel's ingress target)."""
+    return f"http://el-{EVENTLISTENER_NAME}.{org_namespace(org)}.svc.cluster.local:{EVENTLISTENER_PORT}"
 
 
 def org_store_name(org: str) -> str:

@@ -124,67 +124,61 @@ waves:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
 from ansible_collections.aphex.platform.plugins.module_utils.naming import APPLICATION
-from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import (
-    done,
-    wait_for_wave,
-    waves,
-)
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
+from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import done, wait_for_wave, waves
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+
+ARGUMENTS = {
+    "namespace": {"type": "str", "default": "argocd"},
+    "selector": {"type": "str", "default": "app.kubernetes.io/part-of=aphex-platform"},
+    "wave": {"type": "int"},
+    "wait": {"type": "bool", "default": True},
+    "applications": {"type": "list", "elements": "str", "default": []},
+    "error_grace": {"type": "int", "default": 60},
+    "revisions": {"type": "dict", "default": {}},
+    "timeout": {"type": "int", "default": 900},
+    "interval": {"type": "float", "default": 5},
+    "progress_interval": {"type": "float", "default": 30},
+    "resume": {"type": "dict", "default": {}},
+}
+
+
+def wait_for_waves(run):
+    params = run.params
+
+    def read():
+        return run.api.list(*APPLICATION, label_selector=params["selector"], namespace=params["namespace"])
+
+    current = waves(read())
+    selected = [params["wave"]] if params["wave"] is not None else list(current)
+    if not params["wait"] or run.check_mode:
+        report = [{"wave": wave, "applications": sorted(a["metadata"]["name"] for a in current.get(wave, [])),
+                   "done": sorted(a["metadata"]["name"] for a in current.get(wave, []) if done(a)),
+                   "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
+                  for wave in selected]
+        return {"changed": False, "waves": report}
+    # A slice ends after progress_interval; the action plugin prints what is pending and runs the next one.
+    resume = params["resume"]
+    slice_deadline = time.monotonic() + params["progress_interval"] if params["progress_interval"] > 0 else None
+    report = list(resume.get("completed", []))
+    finished = {entry["wave"] for entry in report}
+    # by number, not position: an app removed meanwhile may have taken an earlier wave out of the list
+    for wave in [wave for wave in selected if wave not in finished]:
+        outcome = wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
+                                error_grace=params["error_grace"], revisions=params["revisions"],
+                                slice_deadline=slice_deadline,
+                                resume=resume.get("wave_state") if resume.get("wave") == wave else None)
+        if not outcome.pop("done"):
+            return {"changed": False, "waves": report, "progress": {
+                "wave": wave, "seconds": outcome["seconds"], "timeout": params["timeout"],
+                "pending": outcome["pending"],
+                "resume": {"completed": report, "wave": wave, "wave_state": outcome["resume"]}}}
+        report.append(outcome)
+    return {"changed": False, "waves": report}
 
 
 def main():
-    module = AnsibleModule(argument_spec={**CLUSTER_ARGS,
-                                          "namespace": {"type": "str", "default": "argocd"},
-                                          "selector": {"type": "str",
-                                                       "default": "app.kubernetes.io/part-of=aphex-platform"},
-                                          "wave": {"type": "int"},
-                                          "wait": {"type": "bool", "default": True},
-                                          "applications": {"type": "list", "elements": "str", "default": []},
-                                          "error_grace": {"type": "int", "default": 60},
-                                          "revisions": {"type": "dict", "default": {}},
-                                          "timeout": {"type": "int", "default": 900},
-                                          "interval": {"type": "float", "default": 5},
-                                          "progress_interval": {"type": "float", "default": 30},
-                                          "resume": {"type": "dict", "default": {}}},
-                           supports_check_mode=True)
-    params = module.params
-    with failing_on(module):
-        api = connect(module)
-
-        def read():
-            return api.list(*APPLICATION, label_selector=params["selector"], namespace=params["namespace"])
-
-        current = waves(read())
-        selected = [params["wave"]] if params["wave"] is not None else list(current)
-        if not params["wait"] or module.check_mode:
-            report = [{"wave": wave, "applications": sorted(a["metadata"]["name"] for a in current.get(wave, [])),
-                       "done": sorted(a["metadata"]["name"] for a in current.get(wave, []) if done(a)),
-                       "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
-                      for wave in selected]
-            module.exit_json(changed=False, waves=report)
-        # A slice ends after progress_interval; the action plugin prints what is pending and runs the next one.
-        resume = params["resume"]
-        slice_deadline = time.monotonic() + params["progress_interval"] if params["progress_interval"] > 0 else None
-        report = list(resume.get("completed", []))
-        finished = {entry["wave"] for entry in report}
-        # by number, not position: an app removed meanwhile may have taken an earlier wave out of the list
-        for wave in [wave for wave in selected if wave not in finished]:
-            outcome = wait_for_wave(read, wave, params["timeout"], params["interval"], expected=params["applications"],
-                                    error_grace=params["error_grace"], revisions=params["revisions"],
-                                    slice_deadline=slice_deadline,
-                                    resume=resume.get("wave_state") if resume.get("wave") == wave else None)
-            if not outcome.pop("done"):
-                module.exit_json(changed=False, waves=report, progress={
-                    "wave": wave, "seconds": outcome["seconds"], "timeout": params["timeout"],
-                    "pending": outcome["pending"],
-                    "resume": {"completed": report, "wave": wave, "wave_state": outcome["resume"]}})
-            report.append(outcome)
-    module.exit_json(changed=False, waves=report)
+    run_module(ARGUMENTS, wait_for_waves)
 
 
 if __name__ == "__main__":

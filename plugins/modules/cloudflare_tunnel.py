@@ -68,9 +68,11 @@ options:
     type: str
     default: webhooks-{organization}
   service_pattern:
-    description: Where the hostname is routed inside the cluster, with C({organization}) replaced.
+    description:
+      - Where the hostname is routed inside the cluster, with C({organization}) replaced.
+      - When omitted, the organization's EventListener Service that M(aphex.platform.organization) creates,
+        C(http://el-github-listener.org-<organization>.svc.cluster.local:8080).
     type: str
-    default: http://el-github-listener.org-{organization}.svc.cluster.local:8080
   force:
     description: Replace A, AAAA and CNAME records at the hostname that this module does not own.
     type: bool
@@ -149,79 +151,73 @@ tunnels:
       actions: {tunnel: unchanged, config: unchanged, dns: unchanged, token_secret: unchanged}
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels import (
-    CLOUDFLARE_IMPORT_ERROR,
-    HAS_CLOUDFLARE,
-    Desired,
-    Tunnels,
-)
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi, connection_options
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels import CLOUDFLARE_IMPORT_ERROR, Desired, Tunnels
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL, eventlistener_url
+from ansible_collections.aphex.platform.plugins.module_utils.runner import require, run_module
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.tunnel_secrets import store_tokens
-from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
+
+ARGUMENTS = {
+    "api_token": {"type": "str", "required": True, "no_log": True, "fallback": (env_fallback, ["CLOUDFLARE_API_TOKEN"])},
+    "account_id": {"type": "str", "required": True},
+    "zone": {"type": "str", "required": True},
+    "zone_id": {"type": "str"},
+    "base_url": {"type": "str"},
+    "tunnels": {"type": "list", "elements": "dict", "required": True, "options": {
+        "organization": {"type": "str", "required": True},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"}}},
+    "name_pattern": {"type": "str", "default": "webhooks-{organization}"},
+    "service_pattern": {"type": "str"},
+    "force": {"type": "bool", "default": False},
+    "verify_config": {"type": "bool", "default": False},
+    "timeout": {"type": "float", "default": 30},
+    "max_retries": {"type": "int", "default": 2},
+    "lock_holder": {"type": "str"},
+}
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec={
-            **CLUSTER_ARGS,
-            "api_token": {"type": "str", "required": True, "no_log": True,
-                          "fallback": (env_fallback, ["CLOUDFLARE_API_TOKEN"])},
-            "account_id": {"type": "str", "required": True},
-            "zone": {"type": "str", "required": True},
-            "zone_id": {"type": "str"},
-            "base_url": {"type": "str"},
-            "tunnels": {"type": "list", "elements": "dict", "required": True, "options": {
-                "organization": {"type": "str", "required": True},
-                "state": {"type": "str", "choices": ["present", "absent"], "default": "present"}}},
-            "name_pattern": {"type": "str", "default": "webhooks-{organization}"},
-            "service_pattern": {"type": "str",
-                                "default": "http://el-github-listener.org-{organization}.svc.cluster.local:8080"},
-            "force": {"type": "bool", "default": False},
-            "verify_config": {"type": "bool", "default": False},
-            "timeout": {"type": "float", "default": 30},
-            "max_retries": {"type": "int", "default": 2},
-            "lock_holder": {"type": "str"},
-        },
-        supports_check_mode=True,
-    )
-    if not HAS_CLOUDFLARE:
-        module.fail_json(msg=missing_required_lib("cloudflare"), exception=CLOUDFLARE_IMPORT_ERROR)
-    params = module.params
-    zone = params["zone"].lower().rstrip(".")
-
-    # the argument spec checked the fields; a name is also a host name and part of a tunnel's name
+def desired_tunnels(params: dict) -> list:
+    """What each entry asks for; an organization name is also a host name and part of a tunnel's name."""
     problems = [f"tunnels[{index}].organization: '{entry['organization']}' is not a DNS label"
                 for index, entry in enumerate(params["tunnels"]) if not DNS_LABEL.match(entry["organization"])]
     if problems:
-        module.fail_json(msg="invalid tunnels: " + "; ".join(problems), problems=problems)
-    desired = [Desired(entry["organization"], entry["state"],
-                       params["name_pattern"].format(organization=entry["organization"]),
-                       f"{entry['organization']}.{zone}",
-                       params["service_pattern"].format(organization=entry["organization"]))
-               for entry in params["tunnels"]]
+        raise AphexError("invalid tunnels: " + "; ".join(problems), problems=problems)
+    zone = params["zone"].lower().rstrip(".")
 
-    with failing_on(module):
-        api = ClusterApi(**connection_options(params), request_timeout=params["request_timeout"]) \
-            if params["kubeconfig"] or params["host"] else None
-        if api is not None and params["lock_holder"] and not module.check_mode:
-            RunLock(api, params["lock_holder"]).check()
-        tunnels = Tunnels(params["api_token"], params["account_id"], params["base_url"], params["timeout"],
-                          params["max_retries"], module.check_mode, params["force"], params["verify_config"])
-        zone_id = params["zone_id"] or tunnels.zone_id(zone)
-        outcomes = tunnels.converge(desired, zone_id)
-        if api is not None:
-            store_tokens(api, tunnels, outcomes, module.check_mode)
+    def service(org: str) -> str:
+        return params["service_pattern"].format(organization=org) if params["service_pattern"] else eventlistener_url(org)
 
+    return [Desired(entry["organization"], entry["state"], params["name_pattern"].format(organization=entry["organization"]),
+                    f"{entry['organization']}.{zone}", service(entry["organization"]))
+            for entry in params["tunnels"]]
+
+
+def converge_tunnels(run):
+    require("cloudflare", CLOUDFLARE_IMPORT_ERROR)
+    params = run.params
+    desired = desired_tunnels(params)
+    # the cluster is optional: without one, no token Secret is stored and no run lock is checked
+    api = run.api if params["kubeconfig"] or params["host"] else None
+    if api is not None and params["lock_holder"] and not run.check_mode:
+        RunLock(api, params["lock_holder"]).check()
+    tunnels = Tunnels(params["api_token"], params["account_id"], params["base_url"], params["timeout"],
+                      params["max_retries"], run.check_mode, params["force"], params["verify_config"])
+    zone_id = params["zone_id"] or tunnels.zone_id(params["zone"].lower().rstrip("."))
+    outcomes = tunnels.converge(desired, zone_id)
+    if api is not None:
+        store_tokens(api, tunnels, outcomes, run.check_mode)
     result = {"changed": any(o.changed for o in outcomes), "tunnels": [o.report() for o in outcomes]}
-    if module._diff:
+    if run.diff:
         result["diff"] = [{"before_header": o.tunnel_name, "after_header": o.tunnel_name, "before": o.before,
                            "after": o.after} for o in outcomes if o.changed]
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_module(ARGUMENTS, converge_tunnels)
 
 
 if __name__ == "__main__":

@@ -158,17 +158,16 @@ ansible_facts:
 import glob
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
     DRIVER_PACKAGES, QUERY_COMMAND, read_pci_devices, read_secure_boot, read_text, summarise)
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+
+ARGUMENTS = {"extra_paths": {"type": "list", "elements": "path",
+                             "default": ["/usr/local/nvidia/bin", "/usr/local/bin", "/usr/bin"]}}
 
 
-def main():
-    module = AnsibleModule(argument_spec={"extra_paths": {"type": "list", "elements": "path",
-                                                          "default": ["/usr/local/nvidia/bin", "/usr/local/bin",
-                                                                      "/usr/bin"]}},
-                           supports_check_mode=True)
+def gather(run):
+    module = run.module
 
     def tool(name):
         return module.get_bin_path(name, opt_dirs=module.params["extra_paths"])
@@ -197,7 +196,11 @@ def main():
     information = {os.path.basename(os.path.dirname(path)): read_text(path)
                    for path in glob.glob("/proc/driver/nvidia/gpus/*/information")}
     sources["gpu_information"] = information or None
-    module.exit_json(changed=False, ansible_facts={"aphex_gpu": summarise(sources)})
+    return {"changed": False, "ansible_facts": {"aphex_gpu": summarise(sources)}}
+
+
+def main():
+    run_module(ARGUMENTS, gather, cluster=False)
 
 
 if __name__ == "__main__":

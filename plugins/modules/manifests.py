@@ -90,53 +90,51 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.yaml import yaml_load_all
 
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
-from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import (
-    converge,
-    wait_available,
-    with_overlays,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import converge, wait_available, with_overlays
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+
+ARGUMENTS = {
+    "component": {"type": "str", "required": True},
+    "src": {"type": "path"},
+    "definitions": {"type": "list", "elements": "dict"},
+    "overlays": {"type": "list", "elements": "dict", "default": []},
+    "namespace": {"type": "str"},
+    "prune": {"type": "bool", "default": False},
+    "wait_deployments": {"type": "list", "elements": "str", "default": []},
+    "wait_timeout": {"type": "int", "default": 300},
+}
+
+
+def read_documents(path: str) -> list:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return list(yaml_load_all(handle))
+    except OSError as error:
+        raise AphexError(f"cannot read {path}: {error}") from error
+
+
+def converge_component(run):
+    params = run.params
+    documents = read_documents(params["src"]) if params["src"] else params["definitions"]
+    documents = with_overlays(documents, params["overlays"])
+    converged = converge(run.api, documents, params["component"], params["namespace"], params["prune"],
+                         run.check_mode)
+    if params["wait_deployments"] and not run.check_mode:
+        wait_available(run.api, params["wait_deployments"], params["namespace"], params["wait_timeout"])
+    reports = converged.reports()
+    result = {"changed": converged.changed, "objects": [r for r in reports if r["action"] != "unchanged"],
+              "unchanged": sum(1 for r in reports if r["action"] == "unchanged"), "requests": dict(run.api.requests)}
+    if run.diff:
+        result["diff"] = converged.diffs()
+    return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={**CLUSTER_ARGS,
-                       "component": {"type": "str", "required": True},
-                       "src": {"type": "path"},
-                       "definitions": {"type": "list", "elements": "dict"},
-                       "overlays": {"type": "list", "elements": "dict", "default": []},
-                       "namespace": {"type": "str"},
-                       "prune": {"type": "bool", "default": False},
-                       "wait_deployments": {"type": "list", "elements": "str", "default": []},
-                       "wait_timeout": {"type": "int", "default": 300}},
-        required_one_of=[("src", "definitions")], mutually_exclusive=[("src", "definitions")],
-        supports_check_mode=True)
-    params = module.params
-    documents = params["definitions"]
-    if params["src"]:
-        try:
-            with open(params["src"], encoding="utf-8") as handle:
-                documents = list(yaml_load_all(handle))
-        except OSError as error:
-            module.fail_json(msg=f"cannot read {params['src']}: {error}")
-    with failing_on(module):
-        api = connect(module)
-        documents = with_overlays(documents, params["overlays"])
-        result = converge(api, documents, params["component"], params["namespace"], params["prune"],
-                          module.check_mode)
-        if params["wait_deployments"] and not module.check_mode:
-            wait_available(api, params["wait_deployments"], params["namespace"], params["wait_timeout"])
-    output = {"changed": result.changed, "objects": [r for r in result.reports() if r["action"] != "unchanged"],
-              "unchanged": sum(1 for r in result.reports() if r["action"] == "unchanged"),
-              "requests": dict(api.requests)}
-    if module._diff:
-        output["diff"] = result.diffs()
-    module.exit_json(**output)
+    run_module(ARGUMENTS, converge_component, required_one_of=[("src", "definitions")],
+               mutually_exclusive=[("src", "definitions")])
 
 
 if __name__ == "__main__":

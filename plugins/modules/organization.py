@@ -123,11 +123,12 @@ webhook_secrets:
   type: dict
 """
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import TENANCY_ARGS, converge_tenants
 
 
 def main():
-    run_module("organizations", {"show_secrets": {"type": "bool", "default": False}})
+    run_module({**TENANCY_ARGS, **{"show_secrets": {"type": "bool", "default": False}}}, lambda run: converge_tenants(run, "organizations"))
 
 
 if __name__ == "__main__":

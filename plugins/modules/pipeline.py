@@ -99,11 +99,12 @@ requests:
   sample: {list: 16, apply: 0, delete: 0}
 """
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import TENANCY_ARGS, converge_tenants
 
 
 def main():
-    run_module("pipelines")
+    run_module(TENANCY_ARGS, lambda run: converge_tenants(run, "pipelines"))
 
 
 if __name__ == "__main__":

@@ -119,11 +119,6 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
 from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import converge
 from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import (
     platform_applications,
@@ -131,35 +126,39 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
     platform_waves,
     waves_summary,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+
+ARGUMENTS = {
+    "deployment_type": {"type": "str", "required": True, "choices": ["kind", "k3s"]},
+    "catalog": {"type": "list", "elements": "dict", "required": True},
+    "overrides": {"type": "dict", "default": {}},
+    "extra": {"type": "list", "elements": "dict", "default": []},
+    "manifest_sets": {"type": "dict", "default": {}},
+    "apps_chart": {"type": "dict", "required": True},
+    "raw_chart": {"type": "dict", "required": True},
+    "chart_mirror": {"type": "str", "default": ""},
+    "namespace": {"type": "str", "default": "argocd"},
+}
+
+
+def converge_root(run):
+    params = run.params
+    children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
+                                     params["extra"], params["manifest_sets"], params["raw_chart"],
+                                     params["chart_mirror"])
+    root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
+    converged = converge(run.api, [root], "platform-root", params["namespace"], False, run.check_mode)
+    waves = platform_waves(children)
+    result = {"changed": converged.changed, "waves": waves, "summary": waves_summary(waves),
+              "objects": [r for r in converged.reports() if r["action"] != "unchanged"],
+              "requests": dict(run.api.requests)}
+    if run.diff:
+        result["diff"] = converged.diffs()
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec={
-        **CLUSTER_ARGS,
-        "deployment_type": {"type": "str", "required": True, "choices": ["kind", "k3s"]},
-        "catalog": {"type": "list", "elements": "dict", "required": True},
-        "overrides": {"type": "dict", "default": {}},
-        "extra": {"type": "list", "elements": "dict", "default": []},
-        "manifest_sets": {"type": "dict", "default": {}},
-        "apps_chart": {"type": "dict", "required": True},
-        "raw_chart": {"type": "dict", "required": True},
-        "chart_mirror": {"type": "str", "default": ""},
-        "namespace": {"type": "str", "default": "argocd"},
-    }, supports_check_mode=True)
-    params = module.params
-    with failing_on(module):
-        children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
-                                         params["extra"], params["manifest_sets"], params["raw_chart"],
-                                         params["chart_mirror"])
-        root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
-        api = connect(module)
-        result = converge(api, [root], "platform-root", params["namespace"], False, module.check_mode)
-    waves = platform_waves(children)
-    output = {"changed": result.changed, "waves": waves, "summary": waves_summary(waves),
-              "objects": [r for r in result.reports() if r["action"] != "unchanged"], "requests": dict(api.requests)}
-    if module._diff:
-        output["diff"] = result.diffs()
-    module.exit_json(**output)
+    run_module(ARGUMENTS, converge_root)
 
 
 if __name__ == "__main__":

@@ -95,12 +95,8 @@ requests:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
 from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import converge
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
 
 SECRET_SPEC = {
     "name": {"type": "str", "required": True},
@@ -109,18 +105,19 @@ SECRET_SPEC = {
     "labels": {"type": "dict"},
     "keys": {"type": "dict", "required": True, "no_log": False},
 }
+ARGUMENTS = {"secrets": {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}}
+
+
+def converge_secrets(run):
+    converged = converge(run.api, run.params["secrets"], run.check_mode)
+    result = {"changed": converged["changed"], "objects": converged["objects"], "requests": dict(run.api.requests)}
+    if run.diff:
+        result["diff"] = converged["diffs"]
+    return result
 
 
 def main():
-    secrets_arg = {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}
-    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, "secrets": secrets_arg}, supports_check_mode=True)
-    with failing_on(module):
-        api = connect(module)
-        result = converge(api, module.params["secrets"], module.check_mode)
-    output = {"changed": result["changed"], "objects": result["objects"], "requests": dict(api.requests)}
-    if module._diff:
-        output["diff"] = result["diffs"]
-    module.exit_json(**output)
+    run_module(ARGUMENTS, converge_secrets)
 
 
 if __name__ == "__main__":

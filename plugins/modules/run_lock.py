@@ -96,42 +96,41 @@ released:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import connect
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
+from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
+
+ARGUMENTS = {
+    "holder": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
+    "timeout": {"type": "int", "default": 300},
+    "lease_seconds": {"type": "int", "default": 1800},
+}
+
+
+def hold_or_give_back(run):
+    params = run.params
+    lock = RunLock(run.api, params["holder"], params["lease_seconds"])
+    result = run.result
+    result.update({"changed": False, "holder": params["holder"]})
+    if run.check_mode:
+        lease = lock.read()
+        if lease and not lock.expired(lease) and not lock.held_by_me(lease):
+            run.warn(f"another run holds the run lock ({lock.where}, {lock.describe(lease)}); this check "
+                     "run previews the cluster as it is now")
+    elif params["state"] == "acquired":
+        result.update(lock.acquire(params["timeout"]))
+        if result["taken_over"]:
+            run.warn(f"took over the expired run lock of {result['taken_over']} (a run that did not finish); "
+                     "check that its changes are complete")
+    else:
+        result["released"] = lock.release()
+        if not result["released"]:
+            run.warn(f"the run lock was no longer held by {params['holder']} when it was to be given back")
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec={
-        **CLUSTER_ARGS,
-        "holder": {"type": "str", "required": True},
-        "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
-        "timeout": {"type": "int", "default": 300},
-        "lease_seconds": {"type": "int", "default": 1800},
-    }, supports_check_mode=True)
-    params = module.params
-    api = connect(module)
-    lock = RunLock(api, params["holder"], params["lease_seconds"])
-    result = {"changed": False, "holder": params["holder"]}
-    with failing_on(module, result):
-        if module.check_mode:
-            lease = lock.read()
-            if lease and not lock.expired(lease) and not lock.held_by_me(lease):
-                module.warn(f"another run holds the run lock ({lock.where}, {lock.describe(lease)}); this check "
-                            "run previews the cluster as it is now")
-        elif params["state"] == "acquired":
-            result.update(lock.acquire(params["timeout"]))
-            if result["taken_over"]:
-                module.warn(f"took over the expired run lock of {result['taken_over']} (a run that did not finish); "
-                            "check that its changes are complete")
-        else:
-            result["released"] = lock.release()
-            if not result["released"]:
-                module.warn(f"the run lock was no longer held by {params['holder']} when it was to be given back")
-    module.exit_json(**result)
+    run_module(ARGUMENTS, hold_or_give_back)
 
 
 if __name__ == "__main__":

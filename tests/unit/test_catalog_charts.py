@@ -9,7 +9,8 @@ import yaml
 from harness.platform.charts import schema_problems, shared_charts, unknown_values
 
 from harness import REPO
-DEFAULTS = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())
+from harness.platform.catalog import role_defaults
+DEFAULTS = role_defaults()
 CATALOG = DEFAULTS["platform_apps_catalog"]
 CHARTS = shared_charts()
 # Maps whose keys the user names (node labels, listener names): any key is valid below them.

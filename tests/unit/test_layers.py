@@ -1,8 +1,10 @@
-"""The module_utils packages depend one way only: modules -> domain (tenancy, platform, cloudflare, gpu) -> kube ->
-foundation (naming, data, errors). A lower layer importing a higher one, or one domain importing another, fails
-here with the file and the import."""
+"""The module_utils packages depend one way only: runner -> domain (tenancy, platform, cloudflare, gpu) -> kube ->
+foundation (naming, data, errors, quantity). A lower layer importing a higher one, or one domain importing another,
+fails here with the file and the import. Every module runs through the runner, the one caller of fail_json."""
 import ast
 import importlib
+from pathlib import Path
+
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,9 @@ import pytest
 from harness import REPO
 ROOT = REPO / "plugins" / "module_utils"
 PREFIX = "ansible_collections.aphex.platform.plugins.module_utils."
-FOUNDATION, KUBE, DOMAIN = 0, 1, 2
-LAYER = {"naming": FOUNDATION, "data": FOUNDATION, "errors": FOUNDATION, "kube": KUBE,
-         "tenancy": DOMAIN, "platform": DOMAIN, "cloudflare": DOMAIN, "gpu": DOMAIN}
+FOUNDATION, KUBE, DOMAIN, RUNNER = 0, 1, 2, 3
+LAYER = {"naming": FOUNDATION, "data": FOUNDATION, "errors": FOUNDATION, "quantity": FOUNDATION, "kube": KUBE,
+         "tenancy": DOMAIN, "platform": DOMAIN, "cloudflare": DOMAIN, "gpu": DOMAIN, "runner": RUNNER}
 SOURCES = sorted(ROOT.rglob("*.py"))
 
 
@@ -60,3 +62,23 @@ def test_a_filter_of_the_catalog_does_not_load_the_kubernetes_client():
     tree = {node.module for path in (ROOT / "platform" / "catalog.py", ROOT / "platform" / "argocd.py")
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.ImportFrom)}
     assert not {module for module in tree if module and ".kube." in module}
+
+
+MODULES = sorted((REPO / "plugins" / "modules").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_every_module_runs_through_the_runner(path):
+    """A module is its documentation and one call of run_module (artifact is an action plugin's documentation)."""
+    source = path.read_text(encoding="utf-8")
+    if path.stem == "artifact":
+        assert "def main" not in source
+        return
+    assert "from ansible_collections.aphex.platform.plugins.module_utils.runner import" in source
+    assert "run_module(" in source and "AnsibleModule(" not in source
+
+
+def test_fail_json_is_called_in_one_place():
+    callers = [path.relative_to(REPO) for path in sorted((REPO / "plugins").rglob("*.py"))
+               if "fail_json(" in path.read_text(encoding="utf-8")]
+    assert callers == [Path("plugins/module_utils/runner.py")]

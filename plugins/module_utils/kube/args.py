@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import DEFAULT_REQUEST_TIMEOUT
+from ansible_collections.aphex.platform.plugins.module_utils.kube.transport import DEFAULT_REQUEST_TIMEOUT
 
 CLUSTER_ARGS = {
     **AUTH_ARG_SPEC,
     "request_timeout": {"type": "int", "default": DEFAULT_REQUEST_TIMEOUT},
 }
+
+
+def connection_options(params: dict) -> dict:
+    """The module's connection options (kubernetes.core's names), as ClusterApi takes them."""
+    return {name: params.get(name) for name in AUTH_ARG_SPEC}

@@ -1,21 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kubernetes API as the tenancy modules use it: discovery with clear
-errors for missing platform APIs, one LIST per kind, server-side apply."""
+"""The Kubernetes API as the collection's modules use it: kubernetes.core's connection options, discovery with
+clear errors for missing platform APIs, one LIST per kind, server-side apply, every failure a ClusterApiError naming
+the step and the object. How requests travel is kube/transport.py; how a cluster is named in messages,
+kube/kubeconfig.py."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_MAP, AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_MAP
 # kubernetes.core's own reading of its connection options (K8S_AUTH_* fallbacks, in-cluster, a kubeconfig path -
 # several joined with ':' - or dict, impersonation headers), so both collections connect alike. Imported outside
 # the kubernetes guard below: the module imports without the client library, and a release that renames these
@@ -30,128 +30,28 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 )
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
-from ansible_collections.aphex.platform.plugins.module_utils.naming import FIELD_MANAGER
+from ansible_collections.aphex.platform.plugins.module_utils.kube.kubeconfig import describe, missing_kubeconfig
+from ansible_collections.aphex.platform.plugins.module_utils.kube.transport import (
+    CONCURRENT_REQUESTS,
+    CONNECT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
+    BoundedRetry,
+    bound_requests,
+    run_concurrently,
+    unreachable,
+)
+from ansible_collections.aphex.platform.plugins.module_utils.naming import API_PROVIDERS, FIELD_MANAGER
 
 try:
     import urllib3
     from kubernetes import client, dynamic
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
-    from kubernetes.utils import parse_quantity
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
-
-    class _Retry(urllib3.Retry):
-        """Retries a connection that was refused or dropped (a pooled one the server closed), and an answer that
-        asks for it (429/503 with Retry-After, as while a new CRD's API settles); never an answer that did not
-        come, so the request timeout bounds the wait."""
-
-        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
-                raise urllib3.exceptions.MaxRetryError(_pool, url, error) from error
-            return super().increment(method, url, response, error, _pool, _stacktrace)
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
-
-
-# The quantity grammar of the API server (resource.Quantity): the client's parser also takes what the server
-# refuses ("inf", "NaN", "1K", " 5", "1_000"), so the text is held to the grammar before it is parsed.
-QUANTITY_GRAMMAR = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
-
-
-def quantity(value):
-    """The amount a Kubernetes quantity stands for ("1000m" and "1" are equal), by the client library's own parser;
-    None when the value is not a quantity the API server accepts."""
-    text = str(value)
-    if not QUANTITY_GRAMMAR.match(text):
-        return None
-    try:
-        return parse_quantity(text)
-    except (ValueError, ArithmeticError):
-        return None
-
-
-# Which platform app serves each API group the tenants need.
-API_PROVIDERS = {
-    "aphex.io": "platform-crds",
-    "tekton.dev": "tekton-pipelines",
-    "triggers.tekton.dev": "tekton-triggers",
-    "external-secrets.io": "external-secrets",
-    "argoproj.io": "argocd",
-}
-
-
-# Seconds to wait for the API server to accept a connection or to send the next bytes of an answer: a server that
-# accepts but never answers fails the run within this bound instead of hanging it.
-DEFAULT_REQUEST_TIMEOUT = 30
-CONNECT_TIMEOUT = 10
-# Requests in flight at once when many independent objects are read or written: one at a time, each write waits
-# for its round trip (about 4 ms here), so 23,000 first-time applies took 94 s (docs/performance.md).
-CONCURRENT_REQUESTS = 8
-
-
-def connect(module) -> "ClusterApi":
-    """The module's cluster (kubernetes.core's connection options), or fail_json saying what is missing or wrong."""
-    from ansible.module_utils.basic import missing_required_lib
-
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    try:
-        return ClusterApi(**connection_options(module.params), request_timeout=module.params.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
-    except ClusterApiError as error:
-        module.fail_json(msg=str(error))
-        raise  # not reached: fail_json exits
-
-
-def connection_options(params: dict) -> dict:
-    """The module's connection options (kubernetes.core's names), as ClusterApi takes them."""
-    return {name: params.get(name) for name in AUTH_ARG_SPEC}
-
-
-def _credentials_without_kubeconfig(auth: dict) -> bool:
-    """What kubernetes.core takes as enough to connect without reading any kubeconfig."""
-    return bool(auth.get("host")) and bool(auth.get("api_key") or (auth.get("cert_file") and auth.get("key_file"))
-                                           or (auth.get("username") and auth.get("password")))
-
-
-def _missing_kubeconfig(auth: dict):
-    """The message for a kubeconfig that is not there, naming the file(s) looked for; None when one will be read,
-    or none is needed (credentials given, in-cluster, a kubeconfig given as a dict)."""
-    if _credentials_without_kubeconfig(auth) or isinstance(auth.get("kubeconfig"), dict):
-        return None
-    kubeconfig = auth.get("kubeconfig")
-    if kubeconfig:
-        source = "option kubeconfig (or K8S_AUTH_KUBECONFIG)"
-    elif os.environ.get("KUBERNETES_SERVICE_HOST") and not auth.get("context"):
-        return None  # in a pod: the service account's token is used (a context means a kubeconfig is read)
-    else:
-        kubeconfig = os.environ.get("KUBECONFIG") or "~/.kube/config"
-        source = "the default, as neither kubeconfig nor host with credentials is set"
-    files = [os.path.expanduser(path) for path in str(kubeconfig).split(os.pathsep) if path]
-    if any(os.path.exists(path) for path in files):
-        return None
-    return f"no kubeconfig {', '.join(_named(path) for path in files)} ({source})"
-
-
-def _named(path: str) -> str:
-    """A kubeconfig path as messages show it. kubernetes.core marks the option no_log (it may be a dict holding
-    credentials), so Ansible masks the whole string wherever it appears; a path is no secret, and naming its
-    file and folder apart keeps the message readable."""
-    return f"{os.path.basename(path)} in {os.path.dirname(path) or '.'}"
-
-
-def _describe(auth: dict) -> str:
-    """Which cluster the options name, for messages (never a credential)."""
-    kubeconfig = auth.get("kubeconfig")
-    if _credentials_without_kubeconfig(auth):
-        where = f"host {auth['host']}"
-    elif isinstance(kubeconfig, dict):
-        where = "kubeconfig (given as a dict)"
-    else:
-        where = "kubeconfig " + (", ".join(_named(path) for path in str(kubeconfig).split(os.pathsep) if path)
-                                 if kubeconfig else "(default)")
-    return where + (f" context {auth['context']}" if auth.get("context") else "")
 
 
 class ClusterApiError(AphexError):
@@ -181,60 +81,6 @@ def _reason(error) -> str:
         return str(error)
 
 
-def _unreachable(error) -> str:
-    """A short cause for a request that got no answer (urllib3 wraps the socket error in layers)."""
-    reason = getattr(error, "reason", None) or error
-    text = str(reason)
-    if isinstance(reason, urllib3.exceptions.ReadTimeoutError) or "Read timed out" in text:
-        return "no answer within the request timeout"
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or "timed out" in text:
-        return "connection timed out"
-    if "Connection refused" in text:
-        return "connection refused"
-    if isinstance(reason, urllib3.exceptions.ProtocolError) or "Connection aborted" in text:
-        return "connection closed without an answer"
-    return text.rsplit(": ", 1)[-1]
-
-
-def _bound_requests(rest_client, timeouts: tuple) -> None:
-    """Give every request of the client (discovery included, which takes no per-call timeout) a (connect, read)
-    timeout: without one the client sends timeout=None, which waits forever for a TLS handshake or an answer."""
-    request = rest_client.request
-
-    def bounded(*args, **kwargs):
-        kwargs["_request_timeout"] = kwargs.get("_request_timeout") or timeouts
-        return request(*args, **kwargs)
-
-    rest_client.request = bounded
-
-
-def run_concurrently(calls, workers: int) -> list:
-    """Run independent calls `workers` at a time; their results in order. The first failure in that order is
-    raised once the calls under way have ended; calls not yet started are dropped, so a failure stops the batch
-    as it stopped a one-by-one loop."""
-    calls = list(calls)
-    if len(calls) < 2 or workers < 2:
-        return [call() for call in calls]
-    failed = threading.Event()
-
-    def guarded(call):
-        if failed.is_set():
-            return None
-        try:
-            return call()
-        except BaseException:
-            failed.set()
-            raise
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(guarded, call) for call in calls]
-    for future in futures:
-        error = future.exception()
-        if error is not None:
-            raise error
-    return [future.result() for future in futures]
-
-
 class ClusterApi:
     def __init__(self, kubeconfig=None, context=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, **connection):
         """Connect with kubernetes.core's options (args_common.AUTH_ARG_SPEC). Unset ones fall back to K8S_AUTH_*,
@@ -255,8 +101,8 @@ class ClusterApi:
             options = {"impersonate_user": "", "impersonate_groups": [], **given}
         else:
             auth = auth_from_options(**options)
-        where = _describe(auth)
-        missing = _missing_kubeconfig(auth)
+        where = describe(auth)
+        missing = missing_kubeconfig(auth)
         if missing:
             raise ClusterApiError(f"cannot connect to the cluster: {missing}")
         try:
@@ -264,12 +110,12 @@ class ClusterApi:
         except Exception as error:  # any config problem: say which kubeconfig or host
             raise ClusterApiError(f"cannot use {where}: {error}") from error
         self.host = configuration.host
-        configuration.retries = _Retry(total=5, connect=2, read=1, status=3, redirect=0)
+        configuration.retries = BoundedRetry(total=5, connect=2, read=1, status=3, redirect=0)
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, CONCURRENT_REQUESTS)
         api_client = client.ApiClient(configuration=configuration)
         for header, value in impersonation_headers(**options).items():
             set_header(api_client, header, value)
-        _bound_requests(api_client.rest_client, (min(CONNECT_TIMEOUT, request_timeout), request_timeout))
+        bound_requests(api_client.rest_client, (min(CONNECT_TIMEOUT, request_timeout), request_timeout))
         self.timeout = request_timeout
         # Discovery is this run's own: the client's default cache is a file in the temp folder named after the
         # server's address and never expires, so a run read the API list of whatever cluster last answered at that
@@ -307,7 +153,7 @@ class ClusterApi:
             raise ClusterApiError(f"{step} failed: {_reason(error)}") from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise ClusterApiError(f"{step} failed: the API server {self.host} gave no answer "
-                                  f"({_unreachable(error)}, timeout {self.timeout} s)") from error
+                                  f"({unreachable(error)}, timeout {self.timeout} s)") from error
 
     def resource(self, api_version: str, kind: str):
         key = (api_version, kind)

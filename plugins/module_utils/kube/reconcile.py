@@ -20,8 +20,9 @@ import json
 from dataclasses import dataclass, field
 from functools import partial
 
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ConflictError, quantity
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ConflictError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH, RBAC_V1
+from ansible_collections.aphex.platform.plugins.module_utils.quantity import quantity
 
 REDACTED = "<redacted>"
 # Built-in kinds in the order what an object refers to exists first (a namespace before what it holds, a role before

@@ -1,26 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The body of the organization and pipeline modules: arguments in, one
-converge, errors turned into fail_json once, at the top."""
+"""The body of the organization and pipeline modules (run by module_utils/runner.py): their tenancy arguments,
+the settings they make, one converge, and the result."""
 
 from __future__ import annotations
 
 import gc
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.aphex.platform.plugins.module_utils.errors import failing_on
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    ClusterApi,
-    connection_options,
-)
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run as converge
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
 
@@ -70,44 +60,35 @@ def echoed_arguments(params: dict) -> dict:
     return {"module_args": {**params, **counted}}
 
 
-def run_module(what: str, extra_args=None) -> None:
+def converge_tenants(run, what: str) -> dict:
+    """Converge every tenant of `what` ("organizations" or "pipelines") of the run's arguments; the module's
+    result."""
     # A module run is one short process whose LIST answers are millions of objects without reference cycles;
     # the cyclic collector walked all of them again and again while they were decoded and compared (0.6 s of
     # a 2.7 s no-op at 500 organizations, docs/performance.md) and freed nothing.
     gc.disable()
-    module = AnsibleModule(argument_spec={**CLUSTER_ARGS, **TENANCY_ARGS, **(extra_args or {})},
-                           supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    params = module.params
-    apis = []
+    params = run.params
     settings = settings_from(params)
 
-    def connect():
-        apis.append(ClusterApi(**connection_options(params), request_timeout=params["request_timeout"]))
-        return apis[0]
-
     def check_lock(api):
-        if params["lock_holder"] and not module.check_mode:
+        if params["lock_holder"] and not run.check_mode:
             RunLock(api, params["lock_holder"]).check()
 
     if params["validate_only"]:
-        with failing_on(module):
-            validate_tenants(params["organizations"], params["pipelines"], settings.quota)
-        module.exit_json(changed=False, problems=[], invocation=echoed_arguments(params))
-    with failing_on(module):
-        plan, tenants, webhook_secrets, warnings, unlisted = run(
-            connect, params["organizations"], params["pipelines"], settings, params["prune"], module.check_mode,
-            what, params["prune_confirm"], params["deletion_timeout"], check_lock)
+        validate_tenants(params["organizations"], params["pipelines"], settings.quota)
+        return {"changed": False, "problems": [], "invocation": echoed_arguments(params)}
+    plan, tenants, webhook_secrets, warnings, unlisted = converge(
+        lambda: run.api, params["organizations"], params["pipelines"], settings, params["prune"], run.check_mode,
+        what, params["prune_confirm"], params["deletion_timeout"], check_lock)
     for warning in warnings:
-        module.warn(warning)
+        run.warn(warning)
     if what == "organizations" and not params["tunnels"] and any(
             org.get("state", "present") == "present" for org in params["organizations"]):
-        module.warn("Cloudflare tunnels are off (no Cloudflare credentials: aphex_cloudflare_api_token, "
-                    "aphex_cloudflare_account_id, aphex_cloudflare_zone): organizations get no public webhook URL")
+        run.warn("Cloudflare tunnels are off (no Cloudflare credentials: aphex_cloudflare_api_token, "
+                 "aphex_cloudflare_account_id, aphex_cloudflare_zone): organizations get no public webhook URL")
     if unlisted[what]:
-        module.warn(f"{what} in the cluster but not in the inventory, left as they are (aphex_prune_tenants: true "
-                    f"removes them): {', '.join(unlisted[what])}")
+        run.warn(f"{what} in the cluster but not in the inventory, left as they are (aphex_prune_tenants: true "
+                 f"removes them): {', '.join(unlisted[what])}")
     # Only what changed, and a count of the rest: at 23,000 objects, listing every unchanged one cost the
     # module's JSON, Ansible's result handling and the role's Jinja seconds for nothing (docs/performance.md).
     reports = plan.reports()
@@ -117,10 +98,10 @@ def run_module(what: str, extra_args=None) -> None:
               # what the cloudflare_tunnel module takes as its `tunnels`, as it is
               **({"tunnels": [{"organization": org["name"], "state": org["state"]} for org in tenants]}
                  if what == "organizations" else {}),
-              "unlisted": unlisted[what], "requests": dict(apis[0].requests)}
-    if module._diff:
+              "unlisted": unlisted[what], "requests": dict(run.api.requests)}
+    if run.diff:
         result["diff"] = plan.diffs()
     result["invocation"] = echoed_arguments(params)
     if params.get("show_secrets") and webhook_secrets:
         result["webhook_secrets"] = webhook_secrets
-    module.exit_json(**result)
+    return result

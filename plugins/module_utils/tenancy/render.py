@@ -22,6 +22,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     TRIGGERS_V1BETA1,
     LABEL_ORGANIZATION,
     LABEL_REPO,
+    EVENTLISTENER_NAME,
     LABEL_TEMPLATE_VERSION,
     PLATFORM_NAMESPACE,
     admin_binding_name,
@@ -33,7 +34,6 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
 )
 
 WEBHOOK_SECRET_NAME = "github-webhook-secret"
-EVENTLISTENER_NAME = "github-listener"
 TRIGGER_BINDING_NAME = "github-event-binding"
 # GitHub events a pipeline runs on: pushes that leave a commit behind (not branch deletions) and pull requests
 # whose head commit is new. Each event keeps its commit in another field, so the Trigger's CEL interceptor puts the

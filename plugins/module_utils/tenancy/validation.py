@@ -16,7 +16,6 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import quantity
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     DNS_LABEL,
     ORG_NAME_MAX,
@@ -24,6 +23,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     TEKTON_V1,
     reserved_conflict,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.quantity import quantity
 
 # '%' and '/' are left out: the address becomes part of a RoleBinding name (a path segment).
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$&'*+=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$")

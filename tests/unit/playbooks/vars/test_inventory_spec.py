@@ -71,7 +71,7 @@ def test_the_example_inventories_pass_the_check(inventory):
 
 def _read_variables() -> set:
     """Every aphex_* name the roles' defaults, their tasks and the playbooks read."""
-    sources = [*REPO.glob("roles/*/defaults/main.yml"), *REPO.glob("roles/*/tasks/*.yml"),
+    sources = [*REPO.glob("roles/*/defaults/main.yml"), *REPO.glob("roles/*/defaults/main/*.yml"), *REPO.glob("roles/*/tasks/*.yml"),
                *REPO.glob("roles/*/vars/*.yml"), *REPO.glob("playbooks/*.yml")]
     names = set()
     for source in sources:

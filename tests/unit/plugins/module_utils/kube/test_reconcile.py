@@ -3,7 +3,8 @@ import threading
 from functools import partial
 
 import pytest
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError, run_concurrently
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError
+from ansible_collections.aphex.platform.plugins.module_utils.kube.transport import run_concurrently
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import (
     REDACTED, contains, execute, manifest_hash, plan, project, redact)

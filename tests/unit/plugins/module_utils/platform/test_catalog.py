@@ -17,8 +17,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets im
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import _dispatcher_template
 
 from harness import REPO
-from harness.platform.catalog import role_platform
-CATALOG = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_apps_catalog"]
+from harness.platform.catalog import catalog_entries, role_platform
+CATALOG = catalog_entries()
 SETS = {name: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}] for name in (
     "gpu-runtimeclass", "cert-manager-ready", "auth-config", "auth-config-sync", "certificates", "ingress-routes", "platform-crds",
     "platform-rbac", "pipeline-catalog", "tekton-triggers", "tekton-dashboard")}
