@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness import REPO
 from harness.platform.catalog import catalog_entries

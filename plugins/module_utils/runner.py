@@ -64,6 +64,12 @@ class Run:
     def warn(self, message: str) -> None:
         self.module.warn(message)
 
+    def hide(self, value) -> None:
+        """Mask the value wherever the module's result or messages would show it (a secret inside an option that
+        is not no_log as a whole, so that the option's names stay readable in messages)."""
+        if value not in (None, ""):
+            self.module.no_log_values.add(str(value))
+
 
 def run_module(argument_spec: dict, body, cluster: bool = True, **module_options) -> None:
     """Build the module (the cluster options first when `cluster`), run body(run) and exit with what it returns;

@@ -19,8 +19,9 @@ description:
   - Reads one list of Secrets per namespace. A missing Secret is created; otherwise only the keys that need a
     value are merge-patched, leaving keys written by others (ArgoCD's C(server.secretkey)) alone. Missing
     namespaces are created. A converged run sends no write request.
-  - Values never appear in the result, the diff or the logs (the option is C(no_log)); the diff shows key names
-    only.
+  - Values never appear in the result, the diff or the logs: the module logs nothing on the host and masks every
+    C(value) wherever the result would show it; the diff shows key names only. Names, namespaces and generators stay
+    readable, so that every problem of a request is named.
 options:
   secrets:
     description: The Secrets, in order (a C(copy) refers to a Secret listed before it).
@@ -105,11 +106,18 @@ SECRET_SPEC = {
     "labels": {"type": "dict"},
     "keys": {"type": "dict", "required": True, "no_log": False},
 }
-ARGUMENTS = {"secrets": {"type": "list", "elements": "dict", "required": True, "no_log": True, "options": SECRET_SPEC}}
+# Not no_log as a whole: Ansible would then mask every string of the list - namespaces, names, generator names -
+# wherever it appears, and the problems of a request would be unreadable. The module is no_log (nothing logged on
+# the host) and masks each value source itself, before anything else (converge_secrets).
+ARGUMENTS = {"secrets": {"type": "list", "elements": "dict", "required": True, "no_log": False, "options": SECRET_SPEC}}
 
 
 def converge_secrets(run):
-    converged = converge(run.api, run.params["secrets"], run.check_mode)
+    for spec in run.params["secrets"]:
+        for source in (spec.get("keys") or {}).values():
+            if isinstance(source, dict) and "value" in source:
+                run.hide(source["value"])
+    converged = converge(lambda: run.api, run.params["secrets"], run.check_mode)
     result = {"changed": converged["changed"], "objects": converged["objects"], "requests": dict(run.api.requests)}
     if run.diff:
         result["diff"] = converged["diffs"]
@@ -117,7 +125,7 @@ def converge_secrets(run):
 
 
 def main():
-    run_module(ARGUMENTS, converge_secrets)
+    run_module(ARGUMENTS, converge_secrets, no_log=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from kubernetes import client, config
 from harness.inventory import CLOUDFLARE_TOKEN, HOST, bootstrap, write_platform_inventory
 from harness.controlplane.audit import AuditEvent, AuditLog
 from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
-from harness.kube import ARGOCD_VERSION, REPO, apply_files, argocd_manifest, get
+from harness.kube import ARGOCD_VERSION, REPO, apply_files, get
+from harness.playbooks import run_playbook
 
 PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
 KIND_APPS = {"ingress-nginx": 0, "tekton-pipelines": 1, "tekton-triggers": 2, "tekton-dashboard": 2, "gpu": 3,

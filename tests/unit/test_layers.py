@@ -5,8 +5,6 @@ import ast
 import importlib
 from pathlib import Path
 
-from pathlib import Path
-
 import pytest
 
 from harness import REPO

@@ -40,10 +40,11 @@ def unreachable(error) -> str:
     text = str(reason)
     if isinstance(reason, urllib3.exceptions.ReadTimeoutError) or "Read timed out" in text:
         return "no answer within the request timeout"
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or "timed out" in text:
-        return "connection timed out"
+    # before the timeout: urllib3's NewConnectionError, which a refused connection raises, is a ConnectTimeoutError
     if "Connection refused" in text:
         return "connection refused"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or "timed out" in text:
+        return "connection timed out"
     if isinstance(reason, urllib3.exceptions.ProtocolError) or "Connection aborted" in text:
         return "connection closed without an answer"
     return text.rsplit(": ", 1)[-1]

@@ -137,11 +137,13 @@ def _redacted_diff(spec: dict, current: dict | None) -> dict:
             "after": {key: REDACTED for key in spec["keys"]}}
 
 
-def converge(api, specs: list, check_mode: bool) -> dict:
-    """Create missing Secrets and keys, keep inventory values and copies equal; return per-secret reports."""
+def converge(connect, specs: list, check_mode: bool) -> dict:
+    """Create missing Secrets and keys, keep inventory values and copies equal; return per-secret reports.
+    connect() gives the cluster, asked for only once the request is valid."""
     problems = validate(specs)
     if problems:
         raise SecretSpecError("invalid secrets: " + "; ".join(problems))
+    api = connect()
     namespaces = sorted({spec["namespace"] for spec in specs})
     live_namespaces, live = _read(api, namespaces)
     reports, diffs = [], []

@@ -4,7 +4,6 @@ from functools import partial
 
 import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError
-from ansible_collections.aphex.platform.plugins.module_utils.kube.transport import run_concurrently
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import (
     REDACTED, contains, execute, manifest_hash, plan, project, redact)
@@ -173,31 +172,3 @@ def test_execute_batches_each_kind_in_plan_order_and_keeps_status_with_its_objec
         [("apply", "Organization", "o", False, None), ("apply", "Organization", "o", False, "status")],
         [("delete", "Secret", "s", "n"), ("delete", "Secret", "t", "n")],
     ]
-
-
-def test_run_concurrently_overlaps_the_calls_and_returns_results_in_order():
-    # four calls that each wait for all four: they can only finish when they run at the same time
-    barrier = threading.Barrier(4, timeout=10)
-
-    def call(number):
-        barrier.wait()
-        return number
-
-    assert run_concurrently([partial(call, n) for n in range(4)], workers=4) == [0, 1, 2, 3]
-
-
-def test_run_concurrently_raises_the_first_failure_in_order_and_starts_nothing_after_it():
-    started = []
-
-    def call(number):
-        started.append(number)
-        if number in (1, 2):
-            raise ClusterApiError(f"call {number} failed")
-        return number
-
-    with pytest.raises(ClusterApiError, match="call 1 failed"):
-        run_concurrently([partial(call, n) for n in range(6)], workers=2)
-    # two workers: calls 0 and 1 start; once 1 failed, at most the call already taken runs
-    assert set(started) <= {0, 1, 2} and 1 in started
-    with pytest.raises(ClusterApiError, match="call 1 failed"):
-        run_concurrently([partial(call, n) for n in range(6)], workers=1)

@@ -8,7 +8,6 @@ import yaml
 
 from harness.platform.charts import schema_problems, shared_charts, unknown_values
 
-from harness import REPO
 from harness.platform.catalog import role_defaults
 DEFAULTS = role_defaults()
 CATALOG = DEFAULTS["platform_apps_catalog"]

@@ -16,7 +16,6 @@ import yaml
 
 from harness.platform.catalog import role_platform
 
-from harness import REPO
 DOMAIN = "sso.example"
 RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
 TYPES = ("kind", "k3s")
