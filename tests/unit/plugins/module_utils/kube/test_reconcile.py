@@ -1,9 +1,6 @@
 """Comparing desired and live objects: what counts as a change, what a diff shows, how writes are sent."""
-import threading
-from functools import partial
 
 import pytest
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApiError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ANNOTATION_APPLIED_HASH
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import (
     REDACTED, contains, execute, manifest_hash, plan, project, redact)
