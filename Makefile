@@ -20,6 +20,14 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # ----------------------------------------------------------------- setup
+# What the machine needs for the demo and for the tests, installed when it can be (tools/prerequisites.sh: one
+# line for each thing it cannot install, naming how to get it).
+.PHONY: prerequisites-demo prerequisites-test
+prerequisites-demo:
+	@bash tools/prerequisites.sh demo
+prerequisites-test:
+	@bash tools/prerequisites.sh test
+
 .PHONY: setup
 setup: $(REQUIREMENTS_STAMP) $(COLLECTION_LINK) ## virtualenv with the pinned toolchain (a no-op when current)
 
@@ -43,11 +51,11 @@ cluster-up: setup ## start the local control plane in .cluster/ (a no-op when up
 	$(BIN)/python -m harness.controlplane up --state-dir $(CLUSTER_DIR)
 
 .PHONY: platform-up
-platform-up: setup controlplane ## cluster-up plus what ArgoCD needs to sync for real: scheduler, KWOK nodes, chart mirror, redis, ArgoCD
+platform-up: prerequisites-demo setup controlplane ## cluster-up plus what ArgoCD needs to sync for real: scheduler, KWOK nodes, chart mirror, redis, ArgoCD
 	$(BIN)/python -m harness.platform up --state-dir $(CLUSTER_DIR)
 
 .PHONY: chart-mirror
-chart-mirror: setup ## build the Helm repository of ../shared/charts (and the Tekton release manifests) in .cluster/platform/mirror
+chart-mirror: prerequisites-demo setup ## build the Helm repository of ../shared/charts (and the Tekton release manifests) in .cluster/platform/mirror
 	$(BIN)/python -m harness.platform mirror --state-dir $(CLUSTER_DIR)
 
 .PHONY: cluster-down
@@ -66,12 +74,12 @@ test-image: ## build the Debian bookworm molecule image (reused when present)
 	bash harness/images/build-test-image.sh
 
 .PHONY: demo
-demo: setup controlplane ## bootstrap.yml on the local control plane with a real ArgoCD syncing the kind catalog wave by wave, then two tenants
+demo: prerequisites-demo setup controlplane ## bootstrap.yml on the local control plane with a real ArgoCD syncing the kind catalog wave by wave, then two tenants
 	@bash tools/demo.sh $(CLUSTER_DIR)
 
 # ------------------------------------------------------------------- tests
 .PHONY: test
-test: setup controlplane test-image ## lint, sanity, unit, integration, molecule; prints the counts
+test: prerequisites-test setup controlplane test-image ## lint, sanity, unit, integration, molecule; prints the counts
 	bash tools/test.sh
 
 .PHONY: lint
@@ -111,6 +119,6 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
+bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
 	$(BIN)/python harness/bench/bench_tenancy.py
 	$(BIN)/python harness/bench/bench_bootstrap.py

@@ -11,7 +11,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import platform_applications
 
-from harness.platform.charts import REPO
+from harness import REPO
 
 TEMPLATES = REPO / "roles/platform/templates"
 # The platform role's defaults: a folder whose files Ansible reads in name order, the catalog one of them.

@@ -3,7 +3,6 @@ check the catalog's values against what each chart really reads, and the mirror 
 from __future__ import annotations
 
 import json
-import os
 import re
 import tarfile
 from dataclasses import dataclass, field
@@ -12,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from harness import REPO
-SHARED_CHARTS = Path(os.environ.get("APHEX_SHARED_CHARTS", REPO.parent / "shared" / "charts"))
+from harness import SHARED
+SHARED_CHARTS = SHARED / "charts"
 
 
 @dataclass

@@ -15,9 +15,9 @@ import yaml
 
 from harness.controlplane.cluster import binaries
 from harness.platform.catalog import role_defaults
-from harness.platform.charts import REPO
+from harness import SHARED
 
-SHARED_UPSTREAM = REPO.parent / "shared" / "upstream"
+SHARED_UPSTREAM = SHARED / "upstream"
 
 
 def _resolve(text: str, version: str) -> str:

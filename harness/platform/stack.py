@@ -34,7 +34,8 @@ from pathlib import Path
 import yaml
 
 from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
-from harness.platform.charts import REPO, SHARED_CHARTS
+from harness import REPO
+from harness.platform.charts import SHARED_CHARTS
 from harness.platform.releases import build_release_manifests
 
 TOOLS = REPO / "tests" / "tools"
