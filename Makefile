@@ -79,7 +79,7 @@ demo: prerequisites-demo setup controlplane ## bootstrap.yml on the local contro
 
 # ------------------------------------------------------------------- tests
 .PHONY: test
-test: prerequisites-test setup controlplane test-image ## lint, sanity, unit, integration, molecule; prints the counts
+test: prerequisites-test setup ## lint, sanity, unit, integration, molecule (the builds and the image beside them); prints counts and stage times
 	bash tools/test.sh
 
 .PHONY: lint
@@ -120,5 +120,5 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
 bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
-	$(BIN)/python harness/bench/bench_tenancy.py
-	$(BIN)/python harness/bench/bench_bootstrap.py
+	$(BIN)/python -m harness.bench.bench_tenancy
+	$(BIN)/python -m harness.bench.bench_bootstrap

@@ -10,3 +10,18 @@ REPO = Path(__file__).resolve().parent.parent
 # The upstream material no registry here serves (chart archives, sources): the folder beside the checkout, or
 # APHEX_SHARED (tools/prerequisites.sh checks it is there before make demo or make test start).
 SHARED = Path(os.environ.get("APHEX_SHARED", REPO.parent / "shared"))
+
+
+def _import_the_collection_from_the_checkout() -> None:
+    """ansible_collections.aphex.platform... resolves to this checkout, as Ansible resolves it (`make setup` links
+    it under .collections/), for every program of the harness and every test."""
+    collections = REPO / ".collections"
+    try:
+        from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+    except ImportError:
+        return  # outside the toolchain's virtualenv (`make cluster-down` before `make setup`): the control plane alone
+    if (collections / "ansible_collections" / "aphex" / "platform").exists():
+        _AnsibleCollectionFinder(paths=[str(collections)])._install()  # pylint: disable=protected-access
+
+
+_import_the_collection_from_the_checkout()

@@ -11,18 +11,10 @@ import sys
 import uuid
 
 import pytest
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-
-from harness import REPO
 from harness.controlplane.audit import AuditLog
 from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
 from harness.kube import install_platform_apis
 
-# Import the collection's code the way Ansible does (ansible_collections.aphex.platform...),
-# from the checkout that `make setup` links under .collections/.
-COLLECTIONS = REPO / ".collections"
-assert (COLLECTIONS / "ansible_collections/aphex/platform").exists(), "run `make setup` first"
-_AnsibleCollectionFinder(paths=[str(COLLECTIONS)])._install()  # pylint: disable=protected-access
 # A run stopped from outside still tears its control planes down (fixture finalizers).
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 

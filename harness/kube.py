@@ -10,7 +10,9 @@ from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
 from harness import REPO
-ARGOCD_VERSION = "v3.6.1"
+from harness.platform.catalog import role_defaults
+# The ArgoCD release the platform role installs (its manifest, and the binaries the platform stack runs).
+ARGOCD_VERSION = role_defaults()["platform_argocd_version"]
 
 
 def argocd_manifest() -> Path:

@@ -1,72 +1,74 @@
 #!/usr/bin/env bash
-# `make test`: lint, sanity, unit, integration and molecule, each run even when
-# an earlier one failed, then one summary of what ran and passed.
+# `make test`: lint, sanity, unit, integration and molecule, each run even when an earlier one failed, then one
+# summary of what ran and passed and how long each stage took (and when it started).
+#
+# The two cores are kept busy with work that does not contend (docs/performance.md, "CI"):
+#   builds       the control plane and every tool of the platform stack from their Go modules (cached), and
+#   image        molecule's Debian image (debootstrap: mostly waiting on the network), both in the background while
+#   lint, sanity, unit run one after another;
+#   molecule     then starts in the background (Docker containers, mostly waiting on Ansible), and
+#   integration  once the builds are done (its tests would otherwise build them, slower, beside each other).
+# Each stage writes its output to build/test-results/logs/<stage>.log, printed whole when the stage ends.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 results="$repo/build/test-results"
+logs="$results/logs"
 export RESULTS_DIR="$results"
 rm -rf "$results"
-mkdir -p "$results"
+mkdir -p "$logs"
 cd "$repo" || exit 1
+python="$repo/.venv/bin/python"
+declare -A pid_of=()
 
-declare -A status
-stage() {
-  local name="$1"
+# timed NAME COMMAND...: run a stage, its output to its log; its outcome, seconds and start in $results/NAME.status
+timed() {
+  local name="$1" began=$SECONDS outcome=passed
   shift
-  echo
-  echo "##### $name"
-  local started=$SECONDS
-  if "$@"; then status[$name]="passed"; else status[$name]="FAILED"; fi
-  echo "##### $name ${status[$name]} in $((SECONDS - started)) s"
+  "$@" >"$logs/$name.log" 2>&1 || outcome=FAILED
+  echo "$outcome $((SECONDS - began)) $began" >"$results/$name.status"
 }
 
-stage lint bash -c "ansible-lint --profile production && antsibull-changelog lint"
+# start NAME COMMAND...: a stage in the background
+start() {
+  echo "##### $1 started at $SECONDS s (in the background)"
+  timed "$@" &
+  pid_of[$1]=$!
+}
+
+# finish NAME: wait for a background stage (if any), then print its log and outcome
+finish() {
+  local name="$1" outcome seconds
+  [[ -n "${pid_of[$name]:-}" ]] && wait "${pid_of[$name]}"
+  read -r outcome seconds _ <"$results/$name.status"
+  echo
+  echo "##### $name"
+  cat "$logs/$name.log"
+  echo "##### $name $outcome in $seconds s"
+  [[ "$outcome" == passed ]]
+}
+
+# stage NAME COMMAND...: a stage in the foreground
+stage() {
+  echo "##### $1 started at $SECONDS s"
+  timed "$@"
+  finish "$1"
+}
+
+start builds bash -c "bash harness/controlplane/build.sh >/dev/null && '$python' -m harness.platform build"
+start image bash harness/images/build-test-image.sh
+stage lint make --no-print-directory lint
 stage sanity bash tools/sanity.sh
-stage unit python -m pytest tests/unit harness/tests tools/tests --ignore=harness/tests/integration --junitxml "$results/unit.xml"
-stage integration python -m pytest tests/integration harness/tests/integration --junitxml "$results/integration.xml"
-stage molecule bash tools/molecule.sh
+stage unit "$python" -m pytest tests/unit harness/tests tools/tests --ignore=harness/tests/integration \
+  --junitxml "$results/unit.xml" -p no:cacheprovider
+if finish image; then
+  start molecule bash tools/molecule.sh
+else
+  echo "the test image could not be built (see the image stage)" >"$logs/molecule.log"
+  echo "FAILED 0 $SECONDS" >"$results/molecule.status"
+fi
+finish builds
+stage integration "$python" -m pytest tests/integration harness/tests/integration \
+  --junitxml "$results/integration.xml" -p no:cacheprovider
+finish molecule
 
-python - "$results" lint sanity unit integration molecule "${status[lint]}" "${status[sanity]}" \
-  "${status[unit]}" "${status[integration]}" "${status[molecule]}" <<'PY'
-import sys
-import xml.etree.ElementTree as ET
-from pathlib import Path
-
-results = Path(sys.argv[1])
-names, outcomes = sys.argv[2:7], dict(zip(sys.argv[2:7], sys.argv[7:12]))
-rows, failures, total_passed, total_failed, total_skipped = [], [], 0, 0, 0
-for name in names:
-    junit = results / f"{name}.xml"
-    counts = results / f"{name}.counts"
-    if junit.exists():
-        document = ET.parse(junit).getroot()
-        suite = document if document.tag == "testsuite" else document.find("testsuite")
-        tests, skipped = int(suite.get("tests")), int(suite.get("skipped"))
-        failed = int(suite.get("failures")) + int(suite.get("errors"))
-        passed, unit = tests - failed - skipped, "tests"
-    elif counts.exists():
-        passed, failed = map(int, counts.read_text().split())
-        skipped, unit = 0, {"sanity": "sanity tests", "molecule": "scenarios"}[name]
-    else:  # a tool run as one check
-        passed, failed = (1, 0) if outcomes[name] == "passed" else (0, 1)
-        skipped, unit = 0, "check"
-    if outcomes[name] != "passed" and failed == 0:
-        failed = 1  # the stage itself broke (collection error, crash)
-    total_passed, total_failed, total_skipped = total_passed + passed, total_failed + failed, total_skipped + skipped
-    rows.append(f"  {name:<12} {outcomes[name]:<7} {passed:>4} passed {failed:>3} failed {skipped:>3} skipped ({unit})")
-    if junit.exists():  # name what failed here: CI shows only the end of the log
-        for case in document.iter("testcase"):
-            problem = case.find("failure") if case.find("failure") is not None else case.find("error")
-            if problem is not None:
-                message = (problem.get("message") or problem.text or "").strip().splitlines() or [""]
-                failures.append(f"  {case.get('classname')}::{case.get('name')}: {message[0][:300]}")
-print("\nmake test summary")
-print("\n".join(rows))
-if failures:
-    print("failed:")
-    print("\n".join(failures))
-print(f"total: {total_passed} passed, {total_failed} failed, {total_skipped} skipped")
-PY
-for name in lint sanity unit integration molecule; do
-  [[ "${status[$name]}" == "passed" ]] || exit 1
-done
+"$python" tools/test_summary.py "$results" "$SECONDS"

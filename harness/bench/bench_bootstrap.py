@@ -12,15 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import REPO
-sys.path.insert(0, str(REPO))
-
-from harness.playbooks import run_playbook  # noqa: E402
-from harness.bench.bench_tenancy import measure  # noqa: E402
-from harness.controlplane.audit import AuditLog  # noqa: E402
-from harness.controlplane.cluster import ControlPlane, binaries  # noqa: E402
-from harness.inventory import bootstrap, write_platform_inventory  # noqa: E402
-from harness.kube import argocd_manifest  # noqa: E402
+from harness.bench.bench_tenancy import measure
+from harness.controlplane.audit import AuditLog
+from harness.controlplane.cluster import ControlPlane, binaries
+from harness.inventory import bootstrap, write_platform_inventory
+from harness.kube import argocd_manifest
+from harness.playbooks import run_playbook
 
 BASELINE = """
 - hosts: localhost

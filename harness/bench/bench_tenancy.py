@@ -22,26 +22,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import REPO
-sys.path.insert(0, str(REPO))
+from kubernetes import client, config
 
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
-from kubernetes import client, config  # noqa: E402
-
-_AnsibleCollectionFinder(paths=[str(REPO / ".collections")])._install()  # pylint: disable=protected-access
-
-from ansible.module_utils.common.yaml import yaml_load  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import without_status  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import MANAGED_SELECTOR  # noqa: E402
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (  # noqa: E402
+from harness import REPO  # installs the collection's importer first
+from ansible.module_utils.common.yaml import yaml_load
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
+from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import without_status
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import MANAGED_SELECTOR
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
     ORGANIZATION_KINDS, PIPELINE_KINDS, TenancySettings, render_organization, render_pipeline)
 
-from harness.playbooks import run_playbook  # noqa: E402
-from harness.kube import install_platform_apis  # noqa: E402
-from harness.controlplane.audit import WRITE_VERBS, AuditLog  # noqa: E402
-from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries  # noqa: E402
-from harness.inventory import (  # noqa: E402
+from harness.playbooks import run_playbook
+from harness.kube import install_platform_apis
+from harness.controlplane.audit import WRITE_VERBS, AuditLog
+from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
+from harness.inventory import (
     HOST,
     PIPELINE_YAML,
     RUN_LOCK,

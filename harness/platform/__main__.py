@@ -1,5 +1,6 @@
-"""`python -m harness.platform {up,mirror,status}`: the platform layer of the test control plane from a shell
-(`make platform-up`, `make chart-mirror`); `make cluster-down` stops it with the control plane."""
+"""`python -m harness.platform {up,mirror,status,build}`: the platform layer of the test control plane from a shell
+(`make platform-up`, `make chart-mirror`); `make cluster-down` stops it with the control plane. `build` fills the
+caches of every tool the stack runs (make test starts it first, beside the stages that need none of them)."""
 from __future__ import annotations
 
 import argparse
@@ -7,14 +8,18 @@ import sys
 import time
 
 from harness.controlplane.cluster import ControlPlane, ControlPlaneError, binaries
-from harness.platform.stack import PLATFORM_COMPONENTS, HELM, PlatformStack, build_mirror, go_tool
+from harness.platform.stack import HELM, PLATFORM_COMPONENTS, PlatformStack, build_mirror, build_tools, go_tool
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.platform", description=__doc__)
-    parser.add_argument("command", choices=("up", "mirror", "status"))
+    parser.add_argument("command", choices=("up", "mirror", "status", "build"))
     parser.add_argument("--state-dir", default=".cluster")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        for name, path in build_tools().items():
+            print(f"{name}: {path}")
+        return 0
     if args.command == "mirror":
         folder = build_mirror(ControlPlane(args.state_dir).dir / "platform" / "mirror", go_tool(*HELM))
         print(f"chart mirror built in {folder}: charts/ (a Helm repository), releases/ (Tekton release manifests)")

@@ -35,13 +35,13 @@ import yaml
 
 from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
 from harness import REPO
+from harness.kube import ARGOCD_VERSION
 from harness.platform.charts import SHARED_CHARTS
 from harness.platform.releases import build_release_manifests
 
 TOOLS = REPO / "tests" / "tools"
 HELM = ("helm", "helm.sh/helm/v4/cmd/helm", "v4.3.1")  # the version ArgoCD v3.6.1 pins
 KWOK = ("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0")
-ARGOCD_VERSION = "v3.6.1"
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CONTROLLER = f"system:serviceaccount:{ARGOCD_NAMESPACE}:argocd-application-controller"
 NODES = ("kwok-node-0", "kwok-node-1", "kwok-node-2")
@@ -74,6 +74,13 @@ def argocd_binary() -> Path:
 
 def cert_manager_binary() -> Path:
     return built("build-cert-manager.sh")
+
+
+def build_tools() -> dict:
+    """Every binary the platform stack runs, built now or taken from its cache, by name: the one list of them
+    (`python -m harness.platform build` fills the caches ahead of the tests)."""
+    return {"helm": go_tool(*HELM), "kwok": go_tool(*KWOK), "argocd": argocd_binary(),
+            "cert-manager-controller": cert_manager_binary()}
 
 
 def module_dir(module: str) -> Path:
@@ -119,10 +126,8 @@ class PlatformStack:
             return self.info
         if not self.plane.is_up():
             raise ControlPlaneError("the control plane is not up")
-        helm = go_tool(*HELM)
-        kwok = go_tool(*KWOK)
-        argocd = argocd_binary()
-        cert_manager = cert_manager_binary()
+        tools = build_tools()
+        helm, kwok, argocd, cert_manager = (tools[name] for name in ("helm", "kwok", "argocd", "cert-manager-controller"))
         kwok_source = module_dir(f"sigs.k8s.io/kwok@{KWOK[2]}") / "kustomize" / "stage"
         self.down()  # leftovers of a stack that did not finish starting
         self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access

@@ -20,8 +20,6 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
-from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS, connection_options
-from ansible_collections.aphex.platform.plugins.module_utils.kube.client import KUBERNETES_IMPORT_ERROR, ClusterApi
 
 
 class MissingLibraryError(AphexError):
@@ -50,9 +48,14 @@ class Run:
         self._api = None
 
     @property
-    def api(self) -> ClusterApi:
-        """The cluster the connection options name; connected once, on first use."""
+    def api(self):
+        """The cluster (kube/client.ClusterApi) the connection options name; connected once, on first use."""
         if self._api is None:
+            # imported here: a module that reaches no cluster (gpu_facts, on a GPU host) never loads the client
+            from ansible_collections.aphex.platform.plugins.module_utils.kube.args import connection_options
+            from ansible_collections.aphex.platform.plugins.module_utils.kube.client import (
+                KUBERNETES_IMPORT_ERROR, ClusterApi)
+
             require("kubernetes", KUBERNETES_IMPORT_ERROR)
             self._api = ClusterApi(**connection_options(self.params), request_timeout=self.params["request_timeout"])
         return self._api
@@ -74,7 +77,11 @@ class Run:
 def run_module(argument_spec: dict, body, cluster: bool = True, **module_options) -> None:
     """Build the module (the cluster options first when `cluster`), run body(run) and exit with what it returns;
     an AphexError fails the module, the one place fail_json is called."""
-    module = AnsibleModule(argument_spec={**(CLUSTER_ARGS if cluster else {}), **argument_spec},
+    if cluster:
+        from ansible_collections.aphex.platform.plugins.module_utils.kube.args import CLUSTER_ARGS
+
+        argument_spec = {**CLUSTER_ARGS, **argument_spec}
+    module = AnsibleModule(argument_spec=argument_spec,
                            **{"supports_check_mode": True, **module_options})
     run = Run(module)
     try:

@@ -19,7 +19,7 @@ description:
   - Reads one list of Secrets per namespace. A missing Secret is created; otherwise only the keys that need a
     value are merge-patched, leaving keys written by others (ArgoCD's C(server.secretkey)) alone. Missing
     namespaces are created. A converged run sends no write request.
-  - Values never appear in the result, the diff or the logs: the module logs nothing on the host and masks every
+  - Values never appear in the result, the diff or the logs. The module logs nothing on the host and masks every
     C(value) wherever the result would show it; the diff shows key names only. Names, namespaces and generators stay
     readable, so that every problem of a request is named.
 options:

@@ -15,6 +15,7 @@ from harness.inventory import bootstrap
 from harness.kube import wait_for
 from harness.platform.live import K3S_TEST_MODE, applications, bootstrapped_platform, platform_inventory, wave_overlaps
 
+
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     with bootstrapped_platform(tmp_path_factory.mktemp("platform-sync"), "k3s", K3S_TEST_MODE) as platform:

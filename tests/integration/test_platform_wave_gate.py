@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.platform.live import (K3S_TEST_MODE, applications, bootstrapped_platform, only_apps,
-                                                  wave_overlaps)
+from harness.platform.live import K3S_TEST_MODE, applications, bootstrapped_platform, only_apps, wave_overlaps
 
 APPLICATION_HEALTH = "resource.customizations.health.argoproj.io_Application"
 # Three waves whose apps take seconds to turn Healthy (CRDs to establish, Deployments for KWOK to make Available).

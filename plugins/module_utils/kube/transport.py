@@ -22,8 +22,8 @@ try:
             if isinstance(error, urllib3.exceptions.ReadTimeoutError):
                 raise urllib3.exceptions.MaxRetryError(_pool, url, error) from error
             return super().increment(method, url, response, error, _pool, _stacktrace)
-except ImportError:
-    urllib3 = None  # kube/client.py reports the missing kubernetes library
+except ImportError:  # kube/client.py reports the missing kubernetes library
+    urllib3 = BoundedRetry = None
 
 # Seconds to wait for the API server to accept a connection or to send the next bytes of an answer: a server that
 # accepts but never answers fails the run within this bound instead of hanging it.

@@ -7,7 +7,7 @@ from ansible_collections.aphex.platform.plugins.filter.nvidia import nvidia_driv
 from ansible_collections.aphex.platform.plugins.module_utils.naming import SUPPORTED_DISTRIBUTIONS
 from ansible_collections.aphex.platform.plugins.module_utils.gpu import summarise
 
-from tests.unit.fixtures.gpu import h200_sources
+from tests.unit.fixtures.gpu_captures import h200_sources
 
 from harness import REPO
 ROLES = REPO / "roles"

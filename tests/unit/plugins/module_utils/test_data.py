@@ -25,4 +25,5 @@ def test_the_merge_never_shares_the_overlays_structure_nor_changes_the_base():
 
 def test_plain_data_walks_mappings_and_sequences():
     value = plain_data(OrderedDict(a=(1, OrderedDict(b=[2]))))
-    assert value == {"a": [1, {"b": [2]}]} and type(value) is dict and type(value["a"][1]) is dict
+    assert value == {"a": [1, {"b": [2]}]}
+    assert value.__class__ is dict and value["a"][1].__class__ is dict  # not OrderedDict

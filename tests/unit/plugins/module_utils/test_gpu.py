@@ -3,7 +3,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.gpu import (
     nvswitch_devices, parse_ctk_version, parse_dpkg_query, parse_pci_devices, parse_query_csv, read_pci_devices,
     read_secure_boot, summarise)
 
-from tests.unit.fixtures.gpu import capture, h200_sources
+from tests.unit.fixtures.gpu_captures import capture, h200_sources
+
 
 def test_the_h200_host_is_fully_described():
     facts = summarise(h200_sources())

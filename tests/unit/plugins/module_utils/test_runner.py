@@ -40,9 +40,10 @@ def test_anything_else_escapes_with_its_traceback():
 
 
 def test_what_the_body_returns_is_the_result():
-    result = run_main(lambda: run_module({"name": {"type": "str"}}, lambda run: {"changed": True,
-                                                                                  "said": run.params["name"]},
-                                         cluster=False), {"name": "x"})
+    def body(run):
+        return {"changed": True, "said": run.params["name"]}
+
+    result = run_main(lambda: run_module({"name": {"type": "str"}}, body, cluster=False), {"name": "x"})
     assert result["changed"] is True and result["said"] == "x" and "failed" not in result
 
 

@@ -7,7 +7,7 @@ import shlex
 
 from ansible_collections.aphex.platform.plugins.modules.gpu_facts import main
 
-from tests.unit.fixtures.gpu import capture
+from tests.unit.fixtures.gpu_captures import capture
 from tests.unit.fixtures.modules import run_main
 
 

@@ -48,7 +48,7 @@ def test_nothing_connects_before_the_inventory_is_valid():
 
 
 def test_new_webhook_secrets_are_64_hex_characters_and_never_repeat():
-    first, second = (base64.b64decode(new_webhook_secret()).decode() for _ in range(2))
+    first, second = (base64.b64decode(new_webhook_secret()).decode() for _attempt in range(2))
     assert len(first) == 64 and int(first, 16) >= 0 and first != second
 
 

@@ -12,7 +12,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render impo
     APPLY_ORDER, EVENT_TYPES, ORGANIZATION_KINDS, PIPELINE_KINDS, TRIGGER_BINDING_NAME, TenancySettings,
     render_organization, render_pipeline)
 
-from tests.unit.fixtures import FIXTURES
+from tests.unit.fixtures.paths import FIXTURES
 
 
 DOCUMENT = {"apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": {"name": "x"}, "spec": {"tasks": []}}

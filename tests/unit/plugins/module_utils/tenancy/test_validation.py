@@ -5,6 +5,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation 
 
 from tests.fixtures.invalid_tenants import CASES, org, pipe
 
+
 @pytest.mark.parametrize("organizations, pipelines, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_invalid_inventory_is_refused_with_a_field_specific_message(organizations, pipelines, message):
     with pytest.raises(TenantValidationError) as refused:
