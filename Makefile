@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 REQUIREMENTS_STAMP := $(VENV)/.installed-$(shell cat requirements.txt tests/requirements.txt tests/requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
 COLLECTION_LINK := .collections/ansible_collections/aphex/platform
+# Galaxy's importer, in a virtualenv of its own (tests/requirements-galaxy.txt says why)
+VENV_GALAXY := .venv-galaxy
+GALAXY_STAMP := $(VENV_GALAXY)/.installed-$(shell cat tests/requirements-galaxy.txt tests/requirements-galaxy.lock 2>/dev/null | sha256sum | cut -c1-16)
 CLUSTER_DIR := .cluster
 RESULTS := build/test-results
 UNIT_SUITES := tests/unit harness/tests tools/tests --ignore=harness/tests/integration
@@ -35,6 +38,12 @@ $(REQUIREMENTS_STAMP): requirements.txt tests/requirements.txt tests/requirement
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r tests/requirements.txt -c tests/requirements.lock
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(GALAXY_STAMP): tests/requirements-galaxy.txt tests/requirements-galaxy.lock
+	@test -x $(VENV_GALAXY)/bin/python || $(PYTHON) -m venv $(VENV_GALAXY)
+	$(VENV_GALAXY)/bin/python -m pip install --quiet -r tests/requirements-galaxy.txt -c tests/requirements-galaxy.lock
+	rm -f $(VENV_GALAXY)/.installed-*
 	touch $@
 
 $(COLLECTION_LINK):
@@ -83,10 +92,12 @@ test: prerequisites-test setup ## lint, sanity, unit, integration, molecule (the
 	bash tools/test.sh
 
 .PHONY: lint
-lint: setup ## ansible-lint (production profile), the changelog fragments, and a fragment for every content change
+lint: setup $(GALAXY_STAMP) ## ansible-lint (production profile), the changelog fragments, a fragment for every content change, the docs generated from the specs, and the tarball imported as Galaxy imports it
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/python tools/check_fragments.py
+	$(BIN)/python tools/variables_doc.py --check
+	$(BIN)/python tools/galaxy_import.py --importer $(VENV_GALAXY)/bin/python
 
 .PHONY: sanity
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/aphex/platform
@@ -110,7 +121,7 @@ build: setup ## build the collection tarball into build/
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 
 .PHONY: docs
-docs: setup ## regenerate docs/variables.md from the roles' argument specs
+docs: setup ## regenerate docs/variables.md and the role READMEs from the argument specs (tools/variables_doc.py --check: are they current?)
 	$(BIN)/python tools/variables_doc.py
 
 .PHONY: clean

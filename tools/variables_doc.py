@@ -1,12 +1,14 @@
-"""Generate the variable reference of docs/variables.md from the argument specs.
+"""Generate the variable reference of docs/variables.md and each role's README from the argument specs.
 
 The roles' meta/argument_specs.yml are what Ansible validates a role's input against, and
 playbooks/vars/inventory_spec.yml is what bootstrap.yml and onboard.yml validate the inventory's aphex_* variables
 against, so they are the one home of each option's type, default and meaning; docs/variables.md only repeats them,
-between marker comments this script owns. Text outside the markers (secrets, prose) is kept as it is.
+between marker comments this script owns (text outside the markers - secrets, prose - is kept as it is), and each
+roles/<role>/README.md - what Galaxy shows for the role - is written whole from the role's spec and its example play
+(docs/examples/roles/<role>.yml, a playbook ansible-lint checks).
 
-    python tools/variables_doc.py          rewrite docs/variables.md
-    python tools/variables_doc.py --check  exit 1 with a diff when docs/variables.md is stale
+    python tools/variables_doc.py          rewrite docs/variables.md and the role READMEs
+    python tools/variables_doc.py --check  exit 1 with a diff when any of them is stale
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ DOC = REPO / "docs/variables.md"
 COLLECTION = "aphex.platform"
 INVENTORY_SPEC = REPO / "playbooks/vars/inventory_spec.yml"
 INVENTORY_SPEC_KEY = "aphex_inventory_spec"
+EXAMPLES = REPO / "docs/examples/roles"
+README_NOTICE = "<!-- generated from meta/argument_specs.yml and docs/examples/roles/{role}.yml by tools/variables_doc.py: do not edit -->"
 SPEC_PATH = "roles/{role}/meta/argument_specs.yml"
 BEGIN_AT = "<!-- generated from {source} by tools/variables_doc.py: do not edit -->"
 BEGIN = BEGIN_AT.format(source=SPEC_PATH)
@@ -139,22 +143,32 @@ def entry_point_paragraphs(spec: dict) -> list[str]:
     return ([f"{summary}."] if summary else []) + [markdown_text(paragraph) for paragraph in details]
 
 
-def render_role(role: str, argument_specs: dict) -> str:
-    """The Markdown section of one role: its entry points and one table row per option."""
-    entry_points = list(argument_specs)
+def declarations_of(role: str, argument_specs: dict) -> dict:
+    """Each option once with the entry points declaring it: an option shared through a YAML anchor is documented
+    once; the same name declared differently by two entry points gets one per declaration."""
     for entry_point, spec in argument_specs.items():
         unknown = set(spec) - ENTRY_POINT_KEYS
         if unknown:
             raise ValueError(f"{role}/{entry_point}: no rendering for the argument spec key(s) {sorted(unknown)}")
-    # An option shared through a YAML anchor is documented once; the same name declared differently by two entry
-    # points gets a row per declaration, each naming its entry points.
     declarations: dict[tuple[str, str], tuple[dict, list[str]]] = {}
     for entry_point, spec in argument_specs.items():
         for name, option in (spec.get("options") or {}).items():
             identity = (name, json.dumps(option, sort_keys=True, default=str))
             declarations.setdefault(identity, (option, []))[1].append(entry_point)
+    return declarations
 
-    lines = [f"## Role `{COLLECTION}.{role}`", ""]
+
+def render_role(role: str, argument_specs: dict) -> str:
+    """The Markdown section of one role: its entry points and one table row per option."""
+    entry_points = list(argument_specs)
+    declarations = declarations_of(role, argument_specs)
+
+    return "\n".join([f"## Role `{COLLECTION}.{role}`", "", *role_body(argument_specs, declarations, entry_points)])
+
+
+def role_body(argument_specs: dict, declarations: dict, entry_points: list) -> list:
+    """What the role does (its entry points) and the table of its variables, as lines."""
+    lines = []
     if entry_points == ["main"]:
         lines.append("\n\n".join(entry_point_paragraphs(argument_specs["main"])))
     else:
@@ -164,7 +178,28 @@ def render_role(role: str, argument_specs: dict) -> str:
     lines += ["", "| variable | type | default | required | description |", "|---|---|---|---|---|"]
     for (name, _spec_identity), (option, declared_by) in declarations.items():
         lines += option_rows(name, option, declared_by, entry_points)
+    return lines
+
+
+def render_readme(role: str, argument_specs: dict, example: str) -> str:
+    """The role's README (what Galaxy shows): what it does, its entry points and variables, an example play."""
+    entry_points = list(argument_specs)
+    lines = [README_NOTICE.format(role=role), f"# Role `{COLLECTION}.{role}`", ""]
+    lines += role_body(argument_specs, declarations_of(role, argument_specs), entry_points)
+    lines += ["", "Ansible checks these variables against the role's `meta/argument_specs.yml` before the role runs;",
+              f"`ansible-doc -t role {COLLECTION}.{role}` shows the same. The platform's inventory variables",
+              "(`aphex_*`), which the playbooks map onto the roles, are in the collection's docs/variables.md.",
+              "", "## Example", "", "```yaml", example.rstrip("\n"), "```", ""]
     return "\n".join(lines)
+
+
+def readmes(role_specs: dict[str, dict], examples: Path = EXAMPLES) -> dict[Path, str]:
+    """Each role's README path and text; a role without an example play stops the run."""
+    missing = [role for role in role_specs if not (examples / f"{role}.yml").is_file()]
+    if missing:
+        raise ValueError(f"no example play for role(s) {missing}: write docs/examples/roles/<role>.yml")
+    return {ROLES_DIR / role / "README.md": render_readme(role, specs, (examples / f"{role}.yml").read_text())
+            for role, specs in role_specs.items()}
 
 
 def inventory_rows(name: str, option: dict) -> list[str]:
@@ -236,19 +271,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 with a unified diff when the file is stale")
     args = parser.parse_args(argv)
-    current = DOC.read_text()
-    generated = render_document(current, load_role_specs(), load_inventory_spec())
-    if not args.check:
-        DOC.write_text(generated)
-        return 0
-    if generated == current:
-        return 0
-    relative = str(DOC.relative_to(REPO))
-    sys.stdout.writelines(difflib.unified_diff(
-        current.splitlines(keepends=True), generated.splitlines(keepends=True),
-        fromfile=f"{relative} (committed)", tofile=f"{relative} (generated)"))
-    print(f"{relative} is stale: run make docs", file=sys.stderr)
-    return 1
+    role_specs = load_role_specs()
+    outputs = {DOC: render_document(DOC.read_text(), role_specs, load_inventory_spec()), **readmes(role_specs)}
+    stale = 0
+    for path, generated in outputs.items():
+        current = path.read_text() if path.exists() else ""
+        if generated == current:
+            continue
+        if not args.check:
+            path.write_text(generated)
+            continue
+        relative = str(path.relative_to(REPO))
+        sys.stdout.writelines(difflib.unified_diff(
+            current.splitlines(keepends=True), generated.splitlines(keepends=True),
+            fromfile=f"{relative} (committed)", tofile=f"{relative} (generated)"))
+        print(f"{relative} is stale: run make docs", file=sys.stderr)
+        stale = 1
+    return stale
 
 
 if __name__ == "__main__":

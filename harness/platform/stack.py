@@ -39,7 +39,7 @@ from harness.kube import ARGOCD_VERSION
 from harness.platform.charts import SHARED_CHARTS
 from harness.platform.releases import build_release_manifests
 
-TOOLS = REPO / "tests" / "tools"
+BUILDS = REPO / "harness" / "builds"
 HELM = ("helm", "helm.sh/helm/v4/cmd/helm", "v4.3.1")  # the version ArgoCD v3.6.1 pins
 KWOK = ("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0")
 ARGOCD_NAMESPACE = "argocd"
@@ -59,8 +59,8 @@ PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argoc
 
 
 def built(script: str, *args: str) -> Path:
-    """The binary a build script of tests/tools prints last (built now, or from its cache)."""
-    out = subprocess.run(["bash", str(TOOLS / script), *args], check=True, stdout=subprocess.PIPE, text=True).stdout
+    """The binary a build script of harness/builds prints last (built now, or from its cache)."""
+    out = subprocess.run(["bash", str(BUILDS / script), *args], check=True, stdout=subprocess.PIPE, text=True).stdout
     return Path(out.strip().splitlines()[-1])
 
 

@@ -79,7 +79,6 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
   action:

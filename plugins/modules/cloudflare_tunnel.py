@@ -95,7 +95,6 @@ options:
         refuses to change anything, in Cloudflare or the cluster, unless the lock is still held under that identity.
     type: str
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
   check_mode:

@@ -53,7 +53,6 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
   check_mode:

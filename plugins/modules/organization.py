@@ -35,7 +35,6 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
   - aphex.platform.tenancy
 notes:

@@ -32,7 +32,6 @@ description:
     C(platform.aphex/pipeline=<name>).
   - Run M(aphex.platform.organization) first, so that the pipeline's organization is onboarded.
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
   - aphex.platform.tenancy
 seealso:

@@ -64,7 +64,6 @@ options:
     type: str
     default: argocd
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 attributes:
   check_mode:

@@ -52,7 +52,6 @@ options:
     type: int
     default: 1800
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.cluster
 """
 

@@ -41,7 +41,7 @@ def test_the_installed_collection_onboards_a_tenant_by_playbook_name(
                    check=True, capture_output=True, text=True, cwd=home, env=_user_environment(home, tmp_path))
     [tarball] = tmp_path.glob("aphex-platform-*.tar.gz")
     collections = tmp_path / "collections"
-    # kubernetes.core and community.general come from the ansible package (no Galaxy server is reachable here)
+    # kubernetes.core comes from the ansible package (no Galaxy server is reachable here)
     installed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--force",
                                 str(tarball)],
                                check=False, capture_output=True, text=True, cwd=home,

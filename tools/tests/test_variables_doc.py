@@ -136,3 +136,29 @@ def test_a_spec_key_the_generator_cannot_show_stops_it():
     """A key dropped silently would leave the page incomplete while the sync test passes."""
     with pytest.raises(ValueError, match="aliases"):
         variables_doc.render_role("example", {"main": {"options": {"x": {"type": "str", "aliases": ["y"]}}}})
+
+
+READMES = variables_doc.readmes(ROLE_SPECS)
+
+
+@pytest.mark.parametrize("path", sorted(READMES), ids=lambda path: path.parent.name)
+def test_each_roles_readme_is_what_the_generator_writes(path):
+    """Issue 28: Galaxy shows a role's README; it is generated from the role's spec and example play."""
+    assert path.read_text() == READMES[path], f"{path.relative_to(variables_doc.REPO)} is stale: run make docs"
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_SPECS))
+def test_a_readme_has_every_variable_of_the_role_and_an_example_play_of_it(role):
+    readme = READMES[variables_doc.ROLES_DIR / role / "README.md"]
+    for spec in ROLE_SPECS[role].values():
+        for name in spec.get("options") or {}:
+            assert f"| `{name}` |" in readme, (role, name)
+    example = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])
+    plays = [play for play in example if isinstance(play, dict)]
+    used = [str(play.get("roles", [])) + str(play.get("tasks", [])) for play in plays]
+    assert any(f"aphex.platform.{role}" in text for text in used), role
+
+
+def test_a_role_without_an_example_play_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"no example play for role\(s\) \['k3s'\]"):
+        variables_doc.readmes({"k3s": ROLE_SPECS["k3s"]}, examples=tmp_path)

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""How every module of the collection reaches the cluster: kubernetes.core's own connection options (documented in
-its doc fragment `kubernetes.core.k8s_auth_options`, with the same K8S_AUTH_* environment fallbacks) plus the
-collection's bounded request timeout (doc fragment `aphex.platform.cluster`)."""
+"""How every module of the collection reaches the cluster: kubernetes.core's own connection options (with the same
+K8S_AUTH_* environment fallbacks) plus the collection's bounded request timeout, all documented in the doc fragment
+`aphex.platform.cluster`."""
 
 from __future__ import annotations
 
