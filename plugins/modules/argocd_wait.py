@@ -37,6 +37,14 @@ options:
     description: Wait; false only reports the waves and their state.
     type: bool
     default: true
+  expected_waves:
+    description:
+      - With O(wait=false), the waves the apps stage rendered (C(waves) of M(aphex.platform.platform_apps): each with
+        C(wave), C(applications) and C(revisions)); RV(first_pending) is then the first of them that is not done,
+        by the same rule a wait uses (every app created, Synced and Healthy, at the revision rendered for it).
+    type: list
+    elements: dict
+    default: []
   applications:
     description:
       - The applications O(wave) must have. One that does not exist yet counts as pending (the root Application
@@ -107,6 +115,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+first_pending:
+  description:
+    - The first of O(expected_waves) that is not done; null when every one is (a re-run then has nothing to wait for).
+  returned: when O(wait=false) and O(expected_waves) is given
+  type: int
 progress:
   description:
     - Only between slices, to the action plugin (never in a task's result) - the wave, seconds waited, the
@@ -124,7 +137,8 @@ waves:
 import time
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import APPLICATION
-from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import done, wait_for_wave, waves
+from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import (
+    done, first_pending_wave, wait_for_wave, waves)
 from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
 
 ARGUMENTS = {
@@ -132,6 +146,7 @@ ARGUMENTS = {
     "selector": {"type": "str", "default": "app.kubernetes.io/part-of=aphex-platform"},
     "wave": {"type": "int"},
     "wait": {"type": "bool", "default": True},
+    "expected_waves": {"type": "list", "elements": "dict", "default": []},
     "applications": {"type": "list", "elements": "str", "default": []},
     "error_grace": {"type": "int", "default": 60},
     "revisions": {"type": "dict", "default": {}},
@@ -148,14 +163,18 @@ def wait_for_waves(run):
     def read():
         return run.api.list(*APPLICATION, label_selector=params["selector"], namespace=params["namespace"])
 
-    current = waves(read())
+    apps = read()
+    current = waves(apps)
     selected = [params["wave"]] if params["wave"] is not None else list(current)
     if not params["wait"] or run.check_mode:
         report = [{"wave": wave, "applications": sorted(a["metadata"]["name"] for a in current.get(wave, [])),
                    "done": sorted(a["metadata"]["name"] for a in current.get(wave, []) if done(a)),
                    "pending": sorted(a["metadata"]["name"] for a in current.get(wave, []) if not done(a))}
                   for wave in selected]
-        return {"changed": False, "waves": report}
+        result = {"changed": False, "waves": report}
+        if params["expected_waves"]:
+            result["first_pending"] = first_pending_wave(apps, params["expected_waves"])
+        return result
     # A slice ends after progress_interval; the action plugin prints what is pending and runs the next one.
     resume = params["resume"]
     slice_deadline = time.monotonic() + params["progress_interval"] if params["progress_interval"] > 0 else None

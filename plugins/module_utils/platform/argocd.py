@@ -97,6 +97,29 @@ def stale(app: dict, revisions: dict) -> str:
     return ""
 
 
+def _pending(apps_and_staleness: list, expected) -> list:
+    reasons = [explain(app) + (f"; {why_stale}" if why_stale else "") for app, why_stale in apps_and_staleness
+               if not done(app) or why_stale]
+    names = {app["metadata"]["name"] for app, _why_stale in apps_and_staleness}
+    return reasons + [f"{name}: not created yet by platform-root" for name in sorted(set(expected) - names)]
+
+
+def pending_reasons(apps: list, expected=(), revisions=None) -> list:
+    """Why a wave is not done: each app not Synced and Healthy, or showing another revision than the one rendered
+    for it, and each expected app not created yet; empty when it is done."""
+    return _pending([(app, stale(app, revisions)) for app in apps], expected)
+
+
+def first_pending_wave(apps: list, expected_waves: list):
+    """The first of the expected waves ({wave, applications, revisions}, in order) that is not done, or None when
+    all are: a re-run waits from there on, and not at all when nothing is pending."""
+    live = waves(apps)
+    for entry in expected_waves:
+        if pending_reasons(live.get(entry["wave"], []), entry.get("applications", ()), entry.get("revisions")):
+            return entry["wave"]
+    return None
+
+
 def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.monotonic, sleep=time.sleep,
                   expected=(), error_grace: float = 60, revisions=None, slice_deadline=None, resume=None,
                   wall=time.time) -> dict:
@@ -128,12 +151,9 @@ def wait_for_wave(read, wave: int, timeout: float, interval: float, clock=time.m
         if failed:
             raise ConvergenceError(f"wave {wave} failed: " + "; ".join(
                 f"{name}: " + "; ".join(erring[name]) for name in sorted(failed)))
-        pending = [(app, why_stale) for app, _errors, why_stale in looked if not done(app) or why_stale]
-        missing = sorted(set(expected) - names)
-        if not pending and not missing:
+        reasons = _pending([(app, why_stale) for app, _errors, why_stale in looked], expected)
+        if not reasons:
             return {"wave": wave, "done": True, "applications": sorted(names), "seconds": round(now - started, 1)}
-        reasons = ([explain(app) + (f"; {why_stale}" if why_stale else "") for app, why_stale in pending]
-                   + [f"{name}: not created yet by platform-root" for name in missing])
         if now - started > timeout:
             raise ConvergenceError(f"wave {wave} did not converge in {timeout:g} s; pending: " + "; ".join(reasons))
         if slice_deadline is not None and now >= slice_deadline:

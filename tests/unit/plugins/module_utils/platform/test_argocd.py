@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import (
-    ConvergenceError, done, errors_of, explain, stale, wait_for_wave, wave_of, waves)
+    ConvergenceError, done, errors_of, explain, first_pending_wave, pending_reasons, stale, wait_for_wave, wave_of, waves)
 
 
 def app(name, wave=0, sync="Synced", health="Healthy", conditions=(), operation=None, revision=None, compared=None):
@@ -138,3 +138,24 @@ def test_slices_return_progress_and_the_next_slice_resumes_the_timeout_and_the_g
                       error_grace=30, slice_deadline=clock2.now + 100, resume=first["resume"], wall=wall2)
     # the error began 17 s earlier by the wall clock, so 13 s more reach the 30 s grace
     assert clock2.now - 50.0 == 15.0
+
+
+def test_the_first_pending_wave_is_where_a_rerun_starts_waiting():
+    expected = [{"wave": 0, "applications": ["ingress"]}, {"wave": 1, "applications": ["tekton"],
+                                                           "revisions": {"tekton": "1.6.0"}},
+                {"wave": 5, "applications": ["crds", "rbac"]}]
+    converged = [app("ingress", 0), app("tekton", 1, revision="1.6.0", compared="1.6.0"), app("crds", 5),
+                 app("rbac", 5)]
+    assert first_pending_wave(converged, expected) is None
+    assert first_pending_wave(converged[:3], expected) == 5  # rbac not created yet
+    bumped = [dict(converged[0]), app("tekton", 1, revision="1.7.0", compared="1.6.0"), *converged[2:]]
+    assert first_pending_wave(bumped, [expected[0], {**expected[1], "revisions": {"tekton": "1.7.0"}},
+                                       expected[2]]) == 1  # ArgoCD has not compared the new revision yet
+    assert first_pending_wave([app("ingress", 0, health="Progressing"), *converged[1:]], expected) == 0
+    assert first_pending_wave(converged, []) is None
+
+
+def test_pending_reasons_say_what_each_app_lacks():
+    assert pending_reasons([app("a", 1, sync="OutOfSync")], expected=["a", "b"]) == [
+        "a (wave 1): sync OutOfSync, health Healthy", "b: not created yet by platform-root"]
+    assert pending_reasons([app("a", 1)], expected=["a"]) == []
