@@ -12,6 +12,17 @@ from pathlib import Path
 from harness import REPO
 
 
+def differences(before, after, path: str = "") -> list[str]:
+    """The paths at which two values differ, with both values (shortened)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [change for key in sorted(set(before) | set(after), key=str)
+                for change in differences(before.get(key), after.get(key), f"{path}.{key}")]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [change for index, (old, new) in enumerate(zip(before, after))
+                for change in differences(old, new, f"{path}[{index}]")]
+    return [] if before == after else [f"{path}: {str(before)[:200]} -> {str(after)[:200]}"]
+
+
 @dataclass
 class PlaybookRun:
     returncode: int
@@ -48,6 +59,16 @@ class PlaybookRun:
     @property
     def changed_results(self) -> list[dict]:
         return [result for _name, _host, result in self._results() if result.get("changed")]
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """What each changed task's diff (--diff) changed, field by field: `path: before -> after`."""
+        found = []
+        for result in self.changed_results:
+            for diff in result.get("diff") or []:
+                if isinstance(diff, dict) and "before" in diff:
+                    found += differences(diff["before"], diff["after"])
+        return found
 
     @property
     def failed_results(self) -> list[tuple[str, dict]]:

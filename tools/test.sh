@@ -3,11 +3,13 @@
 # summary of what ran and passed and how long each stage took (and when it started).
 #
 # The two cores are kept busy with work that does not contend (docs/performance.md, "CI"):
-#   builds       the control plane and every tool of the platform stack from their Go modules (cached), and
+#   builds       the control plane, then every tool of the platform stack from their Go modules (cached; the tools
+#                at a lower priority, so that the tests beside them come first), and
 #   image        molecule's Debian image (debootstrap: mostly waiting on the network), both in the background while
 #   lint, sanity, unit run one after another;
 #   molecule     then starts in the background (Docker containers, mostly waiting on Ansible), and
-#   integration  once the builds are done (its tests would otherwise build them, slower, beside each other).
+#   integration  once the control plane is built, the live-platform tests last (by then their tools are built;
+#                were they not, their first test waits for the build under its lock rather than building again).
 # Each stage writes its output to build/test-results/logs/<stage>.log, printed whole when the stage ends.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,7 +56,9 @@ stage() {
   finish "$1"
 }
 
-start builds bash -c "bash harness/controlplane/build.sh >/dev/null && '$python' -m harness.platform build"
+controlplane_built="$results/controlplane.built"
+start builds bash -c "bash harness/controlplane/build.sh >/dev/null && touch '$controlplane_built' &&
+  nice -n 10 '$python' -m harness.platform build"
 start image bash harness/images/build-test-image.sh
 stage lint make --no-print-directory lint
 stage sanity bash tools/sanity.sh
@@ -66,9 +70,10 @@ else
   echo "the test image could not be built (see the image stage)" >"$logs/molecule.log"
   echo "FAILED 0 $SECONDS" >"$results/molecule.status"
 fi
+while [[ ! -e "$controlplane_built" ]] && kill -0 "${pid_of[builds]}" 2>/dev/null; do sleep 2; done
+stage integration "$python" -m pytest tests/integration/test_[!p]*.py harness/tests/integration \
+  tests/integration/test_platform_*.py --junitxml "$results/integration.xml" -p no:cacheprovider
 finish builds
-stage integration "$python" -m pytest tests/integration harness/tests/integration \
-  --junitxml "$results/integration.xml" -p no:cacheprovider
 finish molecule
 
 "$python" tools/test_summary.py "$results" "$SECONDS"

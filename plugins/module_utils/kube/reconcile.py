@@ -54,12 +54,19 @@ def _ranking(order=()):
     return lambda api_version, kind: ranks.get((api_version, kind), len(ranks))
 
 
+EMPTY = ([], {})
+
+
 def contains(live, desired) -> bool:
-    """True when every desired field has the same value in live (extra live fields are fine)."""
+    """True when every desired field has the same value in live (extra live fields are fine). An empty list or map
+    is satisfied by an absent field: Kubernetes treats both alike, and a controller that writes an object back from
+    its typed form drops the empty ones (ArgoCD does with its Applications and AppProjects), which would otherwise
+    read as a change to undo on every run after it wrote."""
     if isinstance(desired, dict):
         # equal subtrees (most of them, on a re-run) are settled by one comparison in C, not a walk in Python
-        return isinstance(live, dict) and all(key in live and (live[key] == value or contains(live[key], value))
-                                              for key, value in desired.items())
+        return isinstance(live, dict) and all(
+            (live[key] == value or contains(live[key], value)) if key in live else value in EMPTY
+            for key, value in desired.items())
     if isinstance(desired, list):
         return isinstance(live, list) and len(live) == len(desired) and all(
             contains(item, wanted) for item, wanted in zip(live, desired))

@@ -19,6 +19,15 @@ def test_contains_ignores_fields_the_server_adds_but_not_changed_values():
     assert not contains({"items": [1, 2, 3]}, {"items": [1, 2]})  # lists must match in length and order
 
 
+def test_an_empty_list_or_map_is_satisfied_by_an_absent_field_and_only_by_that():
+    """ArgoCD writes its Applications and AppProjects back from their Go types, which drop empty lists and maps; a
+    desired `syncOptions: []` then read as a change on every run after (seen with tools/rerun_check.py)."""
+    assert contains({"spec": {}}, {"spec": {"sourceRepos": [], "options": {}}})
+    assert not contains({"spec": {"sourceRepos": ["*"]}}, {"spec": {"sourceRepos": []}})  # [] still clears a list
+    assert not contains({"spec": {}}, {"spec": {"sourceRepos": [""]}})
+    assert not contains({"spec": {}}, {"spec": {"count": 0}})  # zero values are not empty collections
+
+
 def test_contains_compares_quantities_by_value():
     assert contains({"hard": {"cpu": "1", "memory": "1Gi"}}, {"hard": {"cpu": "1000m", "memory": "1024Mi"}})
     assert not contains({"hard": {"cpu": "2"}}, {"hard": {"cpu": "1000m"}})
