@@ -8,11 +8,11 @@ set -euo pipefail
 state="${1:-.cluster}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-python -m harness.platform status --state-dir "$state" >/dev/null || python -m harness.platform up --state-dir "$state"
-kubectl="$(python -m harness.controlplane build)/kubectl"
+# One Python process (it is most of what a second run spends outside the playbook): the stack up, or already up,
+# and where its pieces are.
+read -r mirror releases bin < <(python -m harness.platform up --state-dir "$state" --paths)
+kubectl="$bin/kubectl"
 bash harness/builds/fetch-argocd.sh v3.6.1 >/dev/null
-mirror="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["chart_mirror"])' "$state/platform.json")"
-releases="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["releases_dir"])' "$state/platform.json")"
 
 # The local Cloudflare server keeps its state in memory, so it stays up between demo runs (a re-run then changes
 # nothing); `make cluster-down` stops it.

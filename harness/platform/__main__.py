@@ -15,6 +15,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.platform", description=__doc__)
     parser.add_argument("command", choices=("up", "mirror", "status", "build"))
     parser.add_argument("--state-dir", default=".cluster")
+    parser.add_argument("--paths", action="store_true",
+                        help="with up: print only the chart mirror's URL, the release manifests' folder and the "
+                             "control plane's bin folder, on one line (tools/demo.sh reads them)")
     args = parser.parse_args(argv)
     if args.command == "build":
         for name, path in build_tools().items():
@@ -39,6 +42,9 @@ def main(argv=None) -> int:
     except ControlPlaneError as error:
         print(f"platform stack failed to start: {error}", file=sys.stderr)
         return 1
+    if args.paths:
+        print(info["chart_mirror"], info["releases_dir"], plane.bin)
+        return 0
     print(f"platform stack up in {time.monotonic() - started:.1f} s: {', '.join(PLATFORM_COMPONENTS)}")
     print(f"  chart mirror: {info['chart_mirror']}")
     print(f"  release manifests: {info['releases_dir']}")

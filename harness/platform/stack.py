@@ -33,11 +33,11 @@ from pathlib import Path
 
 import yaml
 
-from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
 from harness import REPO
-from harness.kube import ARGOCD_VERSION
-from harness.platform.charts import SHARED_CHARTS
-from harness.platform.releases import build_release_manifests
+from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
+
+# The builds and the chart mirror import Ansible and the Kubernetes client (the catalog, the release manifests):
+# imported where they are used, so that asking whether the stack is up (every `make demo`) costs none of it.
 
 BUILDS = REPO / "harness" / "builds"
 HELM = ("helm", "helm.sh/helm/v4/cmd/helm", "v4.3.1")  # the version ArgoCD v3.6.1 pins
@@ -69,6 +69,8 @@ def go_tool(name: str, package: str, version: str, toolchain: str = "local") -> 
 
 
 def argocd_binary() -> Path:
+    from harness.kube import ARGOCD_VERSION
+
     return built("build-argocd.sh", ARGOCD_VERSION)
 
 
@@ -93,6 +95,9 @@ def module_dir(module: str) -> Path:
 def build_mirror(target: Path, helm: Path) -> Path:
     """A Helm repository of every chart archive in ../shared/charts (index.yaml by the pinned helm), with the
     Tekton release manifests beside it under releases/. Returns the folder."""
+    from harness.platform.charts import SHARED_CHARTS
+    from harness.platform.releases import build_release_manifests
+
     charts = target / "charts"
     if charts.exists():
         shutil.rmtree(charts)

@@ -59,8 +59,11 @@ class ActionModule(ActionBase):
             error = problem_with(src, path, checksum)
             if error:
                 return {**result, "failed": True, "msg": f"{name}: {error}"}
-            copied = self._copy(path, placement, task_vars)
-            return {**result, **copied, "source": "controller", "checksum": checksum}
+            found = {"source": "controller", "checksum": checksum, "sha256": checksum or file_sha256(path)}
+            if self._in_place(path, placement):
+                # the checked file is the one to place (an air-gapped cache on the controller): nothing to copy
+                return {**result, "changed": False, "dest": placement["dest"], **found}
+            return {**result, **self._copy(path, placement, task_vars), **found}
         module_args = {**placement, "url": url}
         if checksum:
             module_args["checksum"] = f"sha256:{checksum}"
@@ -84,6 +87,13 @@ class ActionModule(ActionBase):
             return self._find_needle("files", os.path.expanduser(src))
         except AnsibleError:
             return None
+
+    def _in_place(self, path: str, placement: dict) -> bool:
+        """Whether placing would copy the controller's file onto itself: a local connection, dest that very file,
+        and no owner, group or mode to set."""
+        local = self._play_context.connection == "local" or self._connection.transport == "local"
+        return local and set(placement) == {"dest"} and os.path.realpath(path) == os.path.realpath(
+            os.path.expanduser(str(placement["dest"])))
 
     def _copy(self, src, placement, task_vars):
         copy_task = self._task.copy()

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import gc
 
-from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run as converge
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
 
@@ -70,13 +68,17 @@ def converge_tenants(run, what: str) -> dict:
     params = run.params
     settings = settings_from(params)
 
+    if params["validate_only"]:
+        validate_tenants(params["organizations"], params["pipelines"], settings.quota)
+        return {"changed": False, "problems": [], "invocation": echoed_arguments(params)}
+    # imported here: checking the inventory, the step every onboarding starts with, needs no Kubernetes client
+    from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
+    from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run as converge
+
     def check_lock(api):
         if params["lock_holder"] and not run.check_mode:
             RunLock(api, params["lock_holder"]).check()
 
-    if params["validate_only"]:
-        validate_tenants(params["organizations"], params["pipelines"], settings.quota)
-        return {"changed": False, "problems": [], "invocation": echoed_arguments(params)}
     plan, tenants, webhook_secrets, warnings, unlisted = converge(
         lambda: run.api, params["organizations"], params["pipelines"], settings, params["prune"], run.check_mode,
         what, params["prune_confirm"], params["deletion_timeout"], check_lock)

@@ -114,3 +114,14 @@ def test_src_is_found_the_way_copy_finds_it_and_that_file_is_the_one_checked(tmp
     assert dest.read_bytes() == CONTENT
     wrong = place(tmp_path, src=relative.name, checksum=BAD, dest=str(tmp_path / "other"))
     assert result_of(wrong)["msg"].startswith(f"test binary: {relative.name} has SHA-256 {GOOD}")
+
+
+def test_a_checked_file_that_is_its_own_destination_is_left_as_it_is(tmp_path, release):
+    """The platform role places ArgoCD's install.yaml from the controller's cache onto itself: checked, not copied."""
+    before = release.stat().st_mtime_ns
+    run = place(tmp_path, src=str(release), checksum=GOOD, dest=str(release), mode=None)
+    assert run.returncode == 0, run.output
+    assert result_of(run)["changed"] is False and result_of(run)["source"] == "controller"
+    assert release.stat().st_mtime_ns == before
+    refused = place(tmp_path, src=str(release), checksum=BAD, dest=str(release), mode=None)
+    assert result_of(refused)["failed"] and "Nothing was placed" in result_of(refused)["msg"]
