@@ -62,7 +62,7 @@ def galaxy_import(importer_python: Path, tarball: Path) -> list[str]:
         shutil.rmtree(work, ignore_errors=True)
     output = run.stdout + run.stderr
     print(output if len(output) < 20000 else output[:20000] + "\n[... cut]")
-    log, _, result = run.stdout.partition("\n{")
+    log, _brace, result = run.stdout.partition("\n{")
     problems = [f"the importer exited {run.returncode}"] if run.returncode else []
     problems += [line for line in log.splitlines() if line.startswith("ERROR")]
     problems += [f"unexpected warning: {line}" for line in log.splitlines() if line.startswith("WARNING")

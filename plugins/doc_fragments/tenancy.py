@@ -123,6 +123,14 @@ options:
     type: list
     elements: str
     default: []
+  apps_domain:
+    description:
+      - The DNS zone of the tenants' own applications. Each pipeline may route C(<pipeline>.<apps_domain>) and its
+        subdomains (Ingress rule and TLS hosts, Gateway API HTTPRoute hostnames) and nothing else; empty gives
+        pipelines no host at all. The admission policy C(aphex-tenant-hosts) enforces it, whoever writes the route
+        (ArgoCD included), so a tenant can never claim a platform host such as ArgoCD's or the sign-in pages'.
+    type: str
+    default: ""
   tunnels:
     description:
       - Organizations get a C(cloudflared) Deployment (pinned image, token from the Secret C(cloudflared-token)

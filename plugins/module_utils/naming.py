@@ -19,6 +19,11 @@ LABEL_OWNER_KIND = "platform.aphex/owner-kind"
 LABEL_OWNER_NAME = "platform.aphex/owner-name"
 LABEL_TEMPLATE_VERSION = "platform.aphex/template-version"
 ANNOTATION_APPLIED_HASH = "platform.aphex/applied-hash"
+# The DNS name under which a pipeline's Ingresses and routes may claim hosts (on its Namespace; the admission policy
+# aphex-tenant-hosts reads it).
+ANNOTATION_INGRESS_DOMAIN = "platform.aphex/ingress-domain"
+# Kubernetes' Pod Security Admission labels (pod-security.kubernetes.io/<mode> and <mode>-version).
+POD_SECURITY = "pod-security.kubernetes.io"
 # Labels of the platform layer: the component a manifest set belongs to, the ArgoCD wave of a platform app, the
 # prefix of the GPU labels K3s nodes carry.
 LABEL_COMPONENT = "aphex.io/component"

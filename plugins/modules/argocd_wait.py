@@ -39,9 +39,9 @@ options:
     default: true
   expected_waves:
     description:
-      - With O(wait=false), the waves the apps stage rendered (C(waves) of M(aphex.platform.platform_apps): each with
-        C(wave), C(applications) and C(revisions)); RV(first_pending) is then the first of them that is not done,
-        by the same rule a wait uses (every app created, Synced and Healthy, at the revision rendered for it).
+      - With O(wait=false), the waves the apps stage rendered (C(waves) of M(aphex.platform.platform_apps), each with
+        C(wave), C(applications) and C(revisions)). RV(first_pending) is then the first of them that is not done,
+        by the same rule a wait uses - every app created, Synced and Healthy, at the revision rendered for it.
     type: list
     elements: dict
     default: []

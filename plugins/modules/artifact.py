@@ -99,8 +99,8 @@ dest:
   sample: /usr/local/bin/k3s
 sha256:
   description:
-    - The SHA-256 of the controller-local file: O(checksum) when it was checked against one, else computed, for
-      pinning it.
+    - The SHA-256 of the controller-local file, O(checksum) when it was checked against one, else computed (for
+      pinning it).
   returned: when the artifact came from the controller
   type: str
   sample: 8d7bd3f23c6f5c3d5a1a6e0d2a9f1c3e4b5a6978c0d1e2f3a4b5c6d7e8f90a1b

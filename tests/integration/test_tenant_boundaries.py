@@ -7,6 +7,12 @@ one in project `default` (every destination, every cluster-scoped kind), another
 itself - and ArgoCD would apply it with its own cluster-wide rights. Now a runner writes Applications in its own
 namespace only, ArgoCD accepts them there only for the pipeline's own project, and two admission policies refuse
 any other project or destination, and any runner write in ArgoCD's namespace, whoever grants the rights.
+
+Issue 23 item 6: the runner could also start a pod that is privileged, shares the host's PID and network
+namespaces and mounts the host's `/` - root on the node. Pod Security Admission now refuses such a pod in every
+tenant namespace whoever creates it (the tenant, Tekton's controller for a TaskRun, the ReplicaSet controller for
+what ArgoCD deployed: the cluster admin stands for them here), and the admission policy aphex-tenant-hosts refuses a
+route of a tenant for any host but its own (ArgoCD's, say).
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from harness.inventory import onboard, org, pipeline, write_inventory
 from harness.kube import REPO, wait_for
 
 APPLICATION = "argoproj.io/v1alpha1"
+APPS_DOMAIN = "apps.iso.test"
 RESULTS = REPO / "build" / "test-results"
 
 
@@ -52,6 +59,9 @@ def _attempt(action) -> Outcome:
         action()
     except ApiException as error:
         body = error.body.decode() if isinstance(error.body, bytes) else str(error.body or "")
+        if error.status == 403 and "violates PodSecurity" in body:
+            level = body.split('violates PodSecurity \\"', 1)[-1].split(":", 1)[0]
+            return Outcome(False, f"PodSecurity {level}", body)
         if error.status in (403, 422) and "ValidatingAdmissionPolicy" in body:
             policy = body.split("ValidatingAdmissionPolicy '", 1)[1].split("'", 1)[0]
             return Outcome(False, policy, body)
@@ -67,6 +77,7 @@ def two_tenants(platform_apis, control_plane, tmp_path):
     names = {"a": f"iso-a{s}", "b": f"iso-b{s}", "web": f"web-a{s}", "site": f"site-b{s}"}
     inventory = write_inventory(
         tmp_path / "inventory", control_plane.admin_kubeconfig,
+        aphex_tenant_apps_domain=APPS_DOMAIN,
         aphex_organizations=[org(names["a"], f"alice@{names['a']}.io"), org(names["b"], f"bob@{names['b']}.io")],
         aphex_pipelines=[pipeline(names["web"], names["a"], "acme-corp/web"),
                          pipeline(names["site"], names["b"], "bolt/site")])
@@ -82,6 +93,11 @@ def two_tenants(platform_apis, control_plane, tmp_path):
     probe = _application("probe", names["web"], "default", names["web"])
     assert wait_for(lambda: not _attempt(lambda: applications.create(
         body=probe, namespace=names["web"], dry_run="All")).allowed, timeout=30)
+    ingresses = admin.resources.get(api_version="networking.k8s.io/v1", kind="Ingress")
+    stray = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "probe"},
+             "spec": {"defaultBackend": {"service": {"name": "x", "port": {"number": 80}}}}}
+    assert wait_for(lambda: not _attempt(lambda: ingresses.create(
+        body=stray, namespace=names["web"], dry_run="All")).allowed, timeout=30)
     return names
 
 
@@ -91,6 +107,9 @@ def _identities(names):
         "org admin B": f"bob@{names['b']}.io",
         "runner A": f"system:serviceaccount:{names['web']}:pipeline-runner",
         "runner B": f"system:serviceaccount:{names['site']}:pipeline-runner",
+        # stands for whatever creates a tenant's pods and routes with wide rights: Tekton's controller for a TaskRun,
+        # the ReplicaSet controller and ArgoCD for what ArgoCD deployed
+        "cluster admin": None,
     }
 
 
@@ -116,7 +135,52 @@ def _matrix(names):
         return lambda api: api.resources.get(api_version=api_version, kind=kind).get(namespace=namespace)
 
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "stringData": {"a": "b"}}
+
+    def pod(**spec):
+        container = {"name": "x", "image": "registry.example/x:1", **spec.pop("container", {})}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
+                "spec": {"containers": [container], **spec}}
+
+    def ingress(*hosts, tls=()):
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "x"}, "spec": {
+            "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                "service": {"name": "web", "port": {"number": 80}}}}]}} if host else {"http": {"paths": [
+                    {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}
+                for host in hosts],
+            **({"tls": [{"hosts": list(tls), "secretName": "x"}]} if tls else {})}}
+
+    root_on_the_node = pod(hostPID=True, hostNetwork=True, volumes=[{"name": "host", "hostPath": {"path": "/"}}],
+                           container={"securityContext": {"privileged": True},
+                                      "volumeMounts": [{"name": "host", "mountPath": "/host"}]})
+    baseline = pod(container={"securityContext": {"runAsUser": 1000, "allowPrivilegeEscalation": False,
+                                                  "capabilities": {"add": ["SETUID", "SETGID"]}}})
+    own_host, other_host = f"{web}.{APPS_DOMAIN}", f"{site}.{APPS_DOMAIN}"
     return [
+        ("runner A", "pod: privileged, host PID and network, host / mounted", "PodSecurity baseline",
+         create("Pod", "v1", root_on_the_node, web)),
+        ("runner A", "pod: privileged", "PodSecurity baseline",
+         create("Pod", "v1", pod(container={"securityContext": {"privileged": True}}), web)),
+        ("runner A", "pod: host PID", "PodSecurity baseline", create("Pod", "v1", pod(hostPID=True), web)),
+        ("runner A", "pod: host network", "PodSecurity baseline", create("Pod", "v1", pod(hostNetwork=True), web)),
+        ("runner A", "pod: host path /", "PodSecurity baseline", create("Pod", "v1", pod(
+            volumes=[{"name": "h", "hostPath": {"path": "/"}}]), web)),
+        ("runner A", "pod: SYS_ADMIN added", "PodSecurity baseline", create("Pod", "v1", pod(
+            container={"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}), web)),
+        ("runner A", "pod as buildah-build-v1 runs (non-root, SETUID/SETGID)", True, create("Pod", "v1", baseline, web)),
+        ("cluster admin", "pod root on the node in A's pipeline (as Tekton or a ReplicaSet would)",
+         "PodSecurity baseline", create("Pod", "v1", root_on_the_node, web)),
+        ("cluster admin", "pod as buildah runs, in A's organization namespace", "PodSecurity restricted",
+         create("Pod", "v1", baseline, org_a)),
+        ("cluster admin", "Ingress in A's pipeline for argocd.platform.test (as ArgoCD would)", "aphex-tenant-hosts",
+         create("Ingress", "networking.k8s.io/v1", ingress("argocd.platform.test"), web)),
+        ("cluster admin", "Ingress in A's pipeline for B's host", "aphex-tenant-hosts",
+         create("Ingress", "networking.k8s.io/v1", ingress(other_host), web)),
+        ("cluster admin", "Ingress in A's pipeline with a TLS host of the platform", "aphex-tenant-hosts",
+         create("Ingress", "networking.k8s.io/v1", ingress(own_host, tls=["dex.platform.test"]), web)),
+        ("cluster admin", "Ingress in A's pipeline without a host (every host)", "aphex-tenant-hosts",
+         create("Ingress", "networking.k8s.io/v1", ingress(""), web)),
+        ("cluster admin", "Ingress in A's pipeline for its own hosts", True,
+         create("Ingress", "networking.k8s.io/v1", ingress(own_host, f"api.{own_host}", tls=[f"*.{own_host}"]), web)),
         ("runner A", "its own Application, own project, own namespace", True,
          create("Application", APPLICATION, app("own", web, web, web), web, dry_run=False)),
         ("runner A", "Application in own namespace, project default", "aphex-tenant-applications",

@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness import REPO
 ROOT = REPO / "plugins" / "module_utils"
@@ -80,3 +81,14 @@ def test_fail_json_is_called_in_one_place():
     callers = [path.relative_to(REPO) for path in sorted((REPO / "plugins").rglob("*.py"))
                if "fail_json(" in path.read_text(encoding="utf-8")]
     assert callers == [Path("plugins/module_utils/runner.py")]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_every_modules_documentation_is_yaml(path):
+    """DOCUMENTATION, EXAMPLES and RETURN parse (a colon and a space inside a sentence makes a YAML key)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    blocks = {node.targets[0].id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+              and getattr(node.targets[0], "id", "") in ("DOCUMENTATION", "EXAMPLES", "RETURN")}
+    assert set(blocks) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+    for name, text in blocks.items():
+        assert yaml.safe_load(text) is not None, name

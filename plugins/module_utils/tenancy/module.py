@@ -10,7 +10,7 @@ import gc
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import checked_apps_domain, validate_tenants
 
 
 # documented in the doc fragment `tenancy`
@@ -29,6 +29,7 @@ TENANCY_ARGS = {
     "quota": {"type": "dict", "default": {}},
     "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
     "ingress_namespaces": {"type": "list", "elements": "str", "default": []},
+    "apps_domain": {"type": "str", "default": ""},
     "tunnels": {"type": "bool", "default": False},
     "cloudflared_image": {"type": "str", "default": ""},
     "cloudflared_replicas": {"type": "int", "default": 2},
@@ -47,6 +48,7 @@ def settings_from(params: dict) -> TenancySettings:
         tunnels=params["tunnels"],
         cloudflared_image=params["cloudflared_image"] or CLOUDFLARED_IMAGE,
         cloudflared_replicas=params["cloudflared_replicas"],
+        apps_domain=checked_apps_domain(params["apps_domain"]),
     )
 
 

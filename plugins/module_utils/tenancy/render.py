@@ -22,8 +22,10 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     TRIGGERS_V1BETA1,
     LABEL_ORGANIZATION,
     LABEL_REPO,
+    ANNOTATION_INGRESS_DOMAIN,
     EVENTLISTENER_NAME,
     LABEL_TEMPLATE_VERSION,
+    POD_SECURITY,
     PLATFORM_NAMESPACE,
     admin_binding_name,
     eventlistener_binding_name,
@@ -87,6 +89,16 @@ PIPELINE_RUNNER_RULES = [
      "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
 ]
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+# Pod Security Admission, enforced by the API server on every pod of a tenant namespace whoever creates it - the
+# tenant, Tekton's controller for a TaskRun, the ReplicaSet controller for what ArgoCD deployed: no privileged
+# container, no host namespaces, ports or paths, no added capability beyond the baseline's. Pipeline namespaces
+# enforce `baseline`, the strictest the pipeline catalog runs under: buildah-build-v1 builds images as a non-root
+# user that needs SETUID and SETGID to map its user namespace, which `restricted` refuses; every other catalog task
+# would run under `restricted`, which is warned about and audited. An organization namespace runs the platform's
+# pods only (its EventListener, which Tekton Triggers starts restricted-compatible, and cloudflared) and enforces
+# `restricted`.
+PIPELINE_POD_SECURITY = "baseline"
+ORGANIZATION_POD_SECURITY = "restricted"
 CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.11.1"
 TOKEN_SECRET = "cloudflared-token"
 
@@ -108,6 +120,9 @@ class TenancySettings:
     tunnels: bool = False
     cloudflared_image: str = CLOUDFLARED_IMAGE
     cloudflared_replicas: int = 2
+    # Each pipeline may route <pipeline>.<apps_domain> and its subdomains (Ingress hosts, HTTPRoute hostnames);
+    # empty: no host at all.
+    apps_domain: str = ""
 
     def webhook_url(self, org: str) -> str:
         return f"https://{org}.{self.webhook_domain}" if self.webhook_domain else ""
@@ -120,8 +135,26 @@ def _meta(name: str, labels: dict, namespace: str | None = None) -> dict:
     return metadata
 
 
+def pod_security_labels(level: str) -> dict:
+    """Enforce `level`; warn about and audit what `restricted` would refuse."""
+    modes = {"enforce": level, "warn": "restricted", "audit": "restricted"}
+    return {label: value for mode, enforced in modes.items()
+            for label, value in ((f"{POD_SECURITY}/{mode}", enforced), (f"{POD_SECURITY}/{mode}-version", "latest"))}
+
+
+def ingress_domain(pipeline: str, settings: TenancySettings) -> str:
+    """The DNS name under which the pipeline's routes may claim hosts; empty when the platform gives none."""
+    return f"{pipeline}.{settings.apps_domain}" if settings.apps_domain else ""
+
+
 def _object(api_version: str, kind: str, name: str, labels: dict, namespace: str | None = None, **body) -> dict:
     return {"apiVersion": api_version, "kind": kind, "metadata": _meta(name, labels, namespace), **body}
+
+
+def _namespace(name: str, labels: dict, annotations: dict) -> dict:
+    namespace = _object("v1", "Namespace", name, labels)
+    namespace["metadata"]["annotations"] = annotations
+    return namespace
 
 
 def _service_account_subject(name: str, namespace: str) -> dict:
@@ -139,7 +172,7 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
     namespace = org_namespace(name)
     labels = tenant_labels(name)
     objects = [
-        _object("v1", "Namespace", namespace, labels),
+        _object("v1", "Namespace", namespace, {**labels, **pod_security_labels(ORGANIZATION_POD_SECURITY)}),
         _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, namespace, type="Opaque",
                 data={"secret": webhook_secret_b64}),
         _object("v1", "ServiceAccount", "eso-secrets-reader", labels, namespace),
@@ -323,7 +356,8 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
         "spec": pipeline_document["spec"],
     }
     objects = [
-        _object("v1", "Namespace", name, {**labels, LABEL_REPO: repo_label_value(repo)}),
+        _namespace(name, {**labels, LABEL_REPO: repo_label_value(repo), **pod_security_labels(PIPELINE_POD_SECURITY)},
+                   {ANNOTATION_INGRESS_DOMAIN: ingress_domain(name, settings)}),
         _object("v1", "ConfigMap", "pipeline-context", labels, name, data={
             "REPO_URL": f"https://github.com/{repo}", "REPO_ORG": repo_owner, "REPO_NAME": repo_name,
             "APHEX_ORG": org, "PIPELINE_NAME": name, "ORG_NAMESPACE": org_ns}),

@@ -215,3 +215,12 @@ def validate_tenants(organizations, pipelines, default_quota=None, subject=None)
     if problems:
         raise TenantValidationError(problems)
     return organizations, pipelines
+
+
+def checked_apps_domain(value) -> str:
+    """The tenants' apps zone (aphex_tenant_apps_domain), lower case without a trailing dot; refused, naming the
+    variable, when it is not a DNS name: it becomes part of every host a tenant may route."""
+    domain = str(value or "").lower().rstrip(".")
+    if domain and (len(domain) > 200 or not all(DNS_LABEL.match(part) and len(part) <= 63 for part in domain.split("."))):
+        raise TenantValidationError([f"aphex_tenant_apps_domain: '{value}' is not a DNS name"])
+    return domain

@@ -10,7 +10,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile impo
 from ansible_collections.aphex.platform.plugins.module_utils.naming import repo_label_value, reserved_conflict
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
     APPLY_ORDER, EVENT_TYPES, ORGANIZATION_KINDS, PIPELINE_KINDS, TRIGGER_BINDING_NAME, TenancySettings,
-    render_organization, render_pipeline)
+    ingress_domain, pod_security_labels, render_organization, render_pipeline)
 
 from tests.unit.fixtures.paths import FIXTURES
 
@@ -237,3 +237,27 @@ def test_events_of_another_repository_are_filtered_out():
 def test_the_listener_accepts_exactly_the_events_the_filter_handles():
     assert EVENT_TYPES == ("push", "pull_request")
     assert _deliver("push.json", "issues") is None
+
+
+def test_tenant_namespaces_enforce_pod_security_and_warn_about_restricted():
+    """Issue 23 item 6: a pipeline's namespace enforces baseline (buildah-build-v1 needs SETUID and SETGID, which
+    restricted refuses), an organization's restricted; both warn about and audit what restricted would refuse."""
+    org_namespace, pipeline_namespace = (next(o for o in objects if o["kind"] == "Namespace") for objects in (
+        render_organization({"name": "acme", "display_name": "A", "admin_users": []}, ["web"], "", TenancySettings()),
+        render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings())))
+
+    def modes(namespace):
+        return {key.split("/", 1)[1]: value for key, value in namespace["metadata"]["labels"].items()
+                if key.startswith("pod-security.kubernetes.io/")}
+    assert modes(pipeline_namespace) == {"enforce": "baseline", "enforce-version": "latest", "warn": "restricted",
+                                         "warn-version": "latest", "audit": "restricted", "audit-version": "latest"}
+    assert modes(org_namespace)["enforce"] == "restricted"
+    assert pod_security_labels("baseline") == {f"pod-security.kubernetes.io/{key}": value
+                                               for key, value in modes(pipeline_namespace).items()}
+
+
+def test_a_pipeline_may_route_its_own_subdomain_of_the_apps_domain_only():
+    with_domain = TenancySettings(apps_domain="apps.example.com")
+    [namespace] = [o for o in render_pipeline(PIPELINE, DOCUMENT, "", with_domain) if o["kind"] == "Namespace"]
+    assert namespace["metadata"]["annotations"] == {"platform.aphex/ingress-domain": "web.apps.example.com"}
+    assert ingress_domain("web", TenancySettings()) == ""

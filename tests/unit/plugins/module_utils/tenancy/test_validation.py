@@ -1,7 +1,8 @@
 """Every invalid inventory is refused before anything is written, with a message naming tenant and field."""
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import TenantValidationError, validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import (
+    TenantValidationError, checked_apps_domain, validate_tenants)
 
 from tests.fixtures.invalid_tenants import CASES, org, pipe
 
@@ -79,3 +80,15 @@ def test_a_quota_the_api_server_would_refuse_is_refused_here_first(value):
 @pytest.mark.parametrize("value", ["500m", "2", "4Gi", "1e3", ".5", "+1", 3])
 def test_quotas_in_every_form_the_api_server_takes_pass(value):
     validate_tenants([org()], [pipe(quota={"limits.cpu": value})])
+
+
+@pytest.mark.parametrize("value, domain", [("", ""), ("Apps.Example.COM.", "apps.example.com"), ("a-1.b", "a-1.b")])
+def test_the_apps_domain_is_a_dns_name_in_lower_case(value, domain):
+    assert checked_apps_domain(value) == domain
+
+
+@pytest.mark.parametrize("value", ["apps_example.com", "*.apps.example.com", "-a.example.com", "a..b", "x" * 64])
+def test_an_apps_domain_that_is_not_a_dns_name_is_named(value):
+    with pytest.raises(TenantValidationError) as refused:
+        checked_apps_domain(value)
+    assert refused.value.problems == [f"aphex_tenant_apps_domain: '{value}' is not a DNS name"]
