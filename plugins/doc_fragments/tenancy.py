@@ -42,7 +42,12 @@ options:
       - The pipelines of the inventory (C(aphex_pipelines)), each a mapping with C(name) (a DNS label of at
         most 61 characters, unique across the inventory; the pipeline's namespace and AppProject),
         C(organization), C(repo) (GitHub C(owner/name)), C(pipeline) (a C(tekton.dev/v1) Pipeline as YAML
-        text or a mapping), optional C(quota) (overrides of O(quota)), C(isolation) and C(state).
+        text or a mapping), optional C(quota) (overrides of O(quota)), C(isolation), C(pull_requests) and
+        C(state).
+      - C(pull_requests) says whose pull requests run the pipeline - their code runs with the pipeline's identity,
+        and anyone who can open one (a fork's author) writes it. C(trusted) (the default) the repository's owners,
+        organization members and collaborators, as GitHub reports the author (C(author_association)); C(all)
+        anyone; C(none) nobody. Pushes always run.
     type: list
     elements: dict
     default: []

@@ -43,6 +43,11 @@ TRIGGER_BINDING_NAME = "github-event-binding"
 EVENT_TYPES = ("push", "pull_request")
 PULL_REQUEST_ACTIONS = ("opened", "synchronize", "reopened")
 REVISION_EXPRESSION = "has(body.pull_request) ? body.pull_request.head.sha : body.after"
+# Whose pull requests run a pipeline (its `pull_requests` setting): by the author's relation to the repository
+# that GitHub reports (author_association) - `trusted` its owners, organization members and collaborators, `all`
+# anyone (a fork's author included), `none` nobody; an empty tuple puts no condition on the author.
+PULL_REQUEST_AUTHORS = {"trusted": ("OWNER", "MEMBER", "COLLABORATOR"), "all": (), "none": None}
+PULL_REQUESTS_DEFAULT = "trusted"
 DISPATCHER_TEMPLATE = "run-pipeline-v1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -308,10 +313,20 @@ def _dispatcher_template(name: str, labels: dict, namespace: str) -> dict:
                    spec={"params": template_params, "resourcetemplates": [run]})
 
 
-def event_filter(repo: str) -> str:
-    """CEL filter of a pipeline's Trigger: its repository, and only the events the binding can read."""
+def event_filter(repo: str, pull_requests: str = PULL_REQUESTS_DEFAULT) -> str:
+    """CEL filter of a pipeline's Trigger: its repository, and only the events the binding can read; of pull
+    requests - whose code anyone who can open one writes, a fork's author included - those of `pull_requests`
+    (PULL_REQUEST_AUTHORS)."""
     actions = ", ".join(f"'{action}'" for action in PULL_REQUEST_ACTIONS)
-    return (f"body.repository.full_name == '{repo}' && (has(body.pull_request) ? body.action in [{actions}] "
+    authors = PULL_REQUEST_AUTHORS[pull_requests]
+    if authors is None:
+        pull_request = "false"
+    else:
+        pull_request = f"body.action in [{actions}]"
+        if authors:
+            trusted = ", ".join(f"'{association}'" for association in authors)
+            pull_request += f" && body.pull_request.author_association in [{trusted}]"
+    return (f"body.repository.full_name == '{repo}' && (has(body.pull_request) ? {pull_request} "
             ": (has(body.after) && !(has(body.deleted) && body.deleted)))")
 
 
@@ -389,7 +404,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
         _dispatcher_template(name, labels, org_ns),
         _object(TRIGGERS_V1BETA1, "Trigger", f"{name}-trigger", labels, org_ns, spec={
             "interceptors": [{"ref": {"name": "cel", "kind": "ClusterInterceptor"}, "params": [
-                {"name": "filter", "value": event_filter(repo)},
+                {"name": "filter", "value": event_filter(repo, pipeline.get("pull_requests", PULL_REQUESTS_DEFAULT))},
                 {"name": "overlays", "value": [{"key": "git_revision", "expression": REVISION_EXPRESSION}]}]}],
             "bindings": [
                 {"ref": TRIGGER_BINDING_NAME},

@@ -35,7 +35,9 @@ QUOTA_KEYS = ("requests.cpu", "limits.cpu", "requests.memory", "limits.memory", 
               "requests.storage", "services", "configmaps", "secrets")
 
 ORG_FIELDS = ("name", "display_name", "admin_users", "state", "rotate_webhook_secret", "cascade")
-PIPELINE_FIELDS = ("name", "organization", "repo", "pipeline", "quota", "state", "isolation")
+PIPELINE_FIELDS = ("name", "organization", "repo", "pipeline", "quota", "state", "isolation", "pull_requests")
+# whose pull requests run the pipeline (render.PULL_REQUEST_AUTHORS says who each is)
+PULL_REQUEST_CHOICES = ("trusted", "all", "none")
 # Fields read as truth values: converted the way Ansible converts booleans, so that a quoted "false" means false.
 ORG_BOOLEANS = ("rotate_webhook_secret", "cascade")
 PIPELINE_BOOLEANS = ("isolation",)
@@ -200,6 +202,9 @@ def validate_pipelines(pipelines, organizations, references_only=False) -> list:
         if not (GITHUB_OWNER.match(owner) and GITHUB_REPO.match(repo_name)) or repo_name in (".", ".."):
             problems.append(f"{where}.repo: '{repo}' must be a GitHub repository as owner/name")
         problems += _pipeline_document_problems(where, pipeline.get("pipeline"))
+        if pipeline.get("pull_requests", "trusted") not in PULL_REQUEST_CHOICES:
+            problems.append(f"{where}.pull_requests: '{pipeline['pull_requests']}' must be one of "
+                            f"{', '.join(PULL_REQUEST_CHOICES)}")
         problems += quota_problems(f"{where}.quota", pipeline.get("quota", {}))
     return problems
 

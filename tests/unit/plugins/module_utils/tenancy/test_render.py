@@ -159,10 +159,10 @@ CASES = [
 ]
 
 
-def _objects(kind: str) -> list:
+def _objects(kind: str, **pipeline_settings) -> list:
     settings = TenancySettings()
     org = {"name": "acme", "display_name": "ACME", "admin_users": ["admin@acme.io"]}
-    pipeline = {"name": "web", "organization": "acme", "repo": "acme-corp/web"}
+    pipeline = {"name": "web", "organization": "acme", "repo": "acme-corp/web", **pipeline_settings}
     objects = render_organization(org, ["web"], "c2VjcmV0", settings)
     objects += render_pipeline(pipeline, DOCUMENT, "c2VjcmV0", settings)
     return [o for o in objects if o["kind"] == kind]
@@ -189,15 +189,17 @@ def _resolve(value: str, body: dict, extensions: dict, header: dict) -> str:
     return re.sub(r"\$\(([^)]+)\)", one, value)
 
 
-def _deliver(name: str, event: str):
+def _deliver(name: str, event: str, author=None, **pipeline_settings):
     """What one delivery gives the pipeline: None when filtered out, else the binding's parameters."""
     body = json.loads((PAYLOADS / name).read_text())
+    if author:
+        body["pull_request"]["author_association"] = author
     [listener] = _objects("EventListener")
     interceptor = listener["spec"]["triggerGroups"][0]["interceptors"][0]
     accepted = {p["name"]: p["value"] for p in interceptor["params"]}["eventTypes"]
     if event not in accepted:
         return None
-    [trigger] = _objects("Trigger")
+    [trigger] = _objects("Trigger", **pipeline_settings)
     params = {p["name"]: p["value"] for p in trigger["spec"]["interceptors"][0]["params"]}
     if not bool(_cel(params["filter"], body, event)):
         return None
@@ -261,3 +263,18 @@ def test_a_pipeline_may_route_its_own_subdomain_of_the_apps_domain_only():
     [namespace] = [o for o in render_pipeline(PIPELINE, DOCUMENT, "", with_domain) if o["kind"] == "Namespace"]
     assert namespace["metadata"]["annotations"] == {"platform.aphex/ingress-domain": "web.apps.example.com"}
     assert ingress_domain("web", TenancySettings()) == ""
+
+
+@pytest.mark.parametrize("author, runs", [("OWNER", True), ("MEMBER", True), ("COLLABORATOR", True),
+                                          ("CONTRIBUTOR", False), ("FIRST_TIME_CONTRIBUTOR", False), ("NONE", False)])
+def test_by_default_only_the_repositorys_people_run_a_pipeline_with_a_pull_request(author, runs):
+    """Issue 23 item 6: a pull request's code runs with the pipeline's identity, and anyone can open one from a
+    fork; by default only authors GitHub calls owners, members or collaborators start a run."""
+    assert (_deliver("pull_request-opened.json", "pull_request", author=author) is not None) is runs
+
+
+def test_a_pipeline_may_take_every_pull_request_or_none():
+    assert _deliver("pull_request-opened.json", "pull_request", author="NONE", pull_requests="all") is not None
+    assert _deliver("pull_request-opened.json", "pull_request", author="OWNER", pull_requests="none") is None
+    assert _deliver("push.json", "push", pull_requests="none") is not None  # pushes always run
+    assert _deliver("pull_request-closed.json", "pull_request", pull_requests="all") is None
