@@ -3,19 +3,10 @@ and its errors as filter errors a play reports."""
 from __future__ import annotations
 
 import pytest
-from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import platform_applications, tenant_ingress_namespaces
+from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import tenant_ingress_namespaces
 
-from harness.platform.catalog import catalog_entries
+from tests.unit.fixtures.catalog import CATALOG, RAW, SETS, render
 
-CATALOG = catalog_entries()
-SETS = {name: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}] for name in (
-    "gpu-runtimeclass", "cert-manager-ready", "auth-config", "auth-config-sync", "certificates", "ingress-routes", "platform-crds",
-    "platform-rbac", "pipeline-catalog", "tekton-triggers", "tekton-dashboard")}
-RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
-
-
-def render(deployment_type="kind", **kwargs):
-    return platform_applications(CATALOG, deployment_type, manifest_sets=SETS, raw_chart=RAW, **kwargs)
 
 
 def test_filters_report_catalog_errors_as_filter_errors():

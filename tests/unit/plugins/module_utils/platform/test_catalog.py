@@ -5,22 +5,12 @@ import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog import (
     CatalogError,
     merged_catalog,
-    platform_applications,
     platform_root_application,
     platform_waves,
     waves_summary,
 )
 
-from harness.platform.catalog import catalog_entries
-CATALOG = catalog_entries()
-SETS = {name: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}] for name in (
-    "gpu-runtimeclass", "cert-manager-ready", "auth-config", "auth-config-sync", "certificates", "ingress-routes", "platform-crds",
-    "platform-rbac", "pipeline-catalog", "tekton-triggers", "tekton-dashboard")}
-RAW = {"repo": "https://charts.example/raw", "chart": "raw", "version": "2.0.2"}
-
-
-def render(deployment_type="kind", **kwargs):
-    return platform_applications(CATALOG, deployment_type, manifest_sets=SETS, raw_chart=RAW, **kwargs)
+from tests.unit.fixtures.catalog import CATALOG, RAW, SETS, render
 
 
 def test_each_deployment_type_gets_its_own_ingress_gpu_and_dns():

@@ -7,7 +7,6 @@ import re
 import celpy
 import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import BUILTIN_KIND_ORDER, plan
-from ansible_collections.aphex.platform.plugins.module_utils.naming import repo_label_value, reserved_conflict
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import (
     APPLY_ORDER, EVENT_TYPES, ORGANIZATION_KINDS, PIPELINE_KINDS, TRIGGER_BINDING_NAME, TenancySettings,
     ingress_domain, pod_security_labels, render_organization, render_pipeline)
@@ -17,23 +16,6 @@ from tests.unit.fixtures.paths import FIXTURES
 
 DOCUMENT = {"apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": {"name": "x"}, "spec": {"tasks": []}}
 PIPELINE = {"name": "web", "organization": "acme", "repo": "acme/web"}
-
-
-@pytest.mark.parametrize("repo, value", [
-    ("acme/web", "acme-web"),
-    ("acme/web.service_", "acme-web.service"),
-    ("a" * 39 + "/" + "b" * 60, "a" * 39 + "-" + "b" * 23),
-    ("acme/_", "acme"),
-])
-def test_repo_label_value_is_a_valid_label_value(repo, value):
-    assert repo_label_value(repo) == value
-
-
-def test_reserved_names_match_exactly_or_as_prefix_only():
-    assert reserved_conflict("argocd") == "argocd"
-    assert reserved_conflict("argocd-apps") == "argocd"
-    assert reserved_conflict("argocdx") is None
-    assert reserved_conflict("acme") is None
 
 
 def _by_kind(objects):
