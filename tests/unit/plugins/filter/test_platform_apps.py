@@ -8,7 +8,6 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
 from tests.unit.fixtures.catalog import CATALOG, RAW, SETS, render
 
 
-
 def test_filters_report_catalog_errors_as_filter_errors():
     from ansible.errors import AnsibleFilterError
 
