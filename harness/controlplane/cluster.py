@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -56,7 +57,8 @@ omitStages: [RequestReceived]
 rules:
   - level: Metadata
 """
-# Every connection the kube-apiserver makes to the cluster network goes to the egress guard (refused, counted).
+# Every connection the kube-apiserver makes to the cluster network goes to the egress guard (refused and counted,
+# or handed to a loopback port).
 EGRESS_SELECTOR = """\
 apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
@@ -71,6 +73,7 @@ egressSelections:
 # Files and folders `up` owns in the state directory and clears before starting.
 OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
          "logs", "pki", "etcd-data", "internal-certs", "egress-selector.yaml", "egress-attempts.log",
+         "egress-routes.json",
          "platform", "platform.json")
 BASE_COMPONENTS = {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
 
@@ -98,10 +101,22 @@ def pinned_versions() -> dict:
     return pins
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(below: int | None = None) -> int:
+    """A loopback port nothing listens on; `below`: one under that number (the kernel's own picks are 32768 and
+    up), tried at random from 20000."""
+    if below is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for _attempt in range(200):
+        port = random.randrange(20000, below)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ControlPlaneError(f"no free loopback port between 20000 and {below}")
 
 
 def has_default_route() -> bool:
@@ -131,6 +146,7 @@ class ControlPlane:
         self.admin_kubeconfig = self.dir / "admin.kubeconfig"
         self.audit_log = self.dir / "audit.log"
         self.egress_log = self.dir / "egress-attempts.log"
+        self.egress_routes = self.dir / "egress-routes.json"
         # Unix socket paths are limited to 107 bytes; a pytest temporary folder can be longer.
         self.egress_socket = Path(tempfile.gettempdir()) / (
             "aphex-egress-" + hashlib.sha256(str(self.dir).encode()).hexdigest()[:16] + ".sock")
@@ -350,10 +366,21 @@ class ControlPlane:
         """Connections the kube-apiserver tried to open to the cluster network (all refused)."""
         return egress_guard.attempts(self.egress_log)
 
+    def egress_routed(self) -> list:
+        """Connections the egress guard handed to a loopback port (a route_service target)."""
+        return egress_guard.routed(self.egress_log)
+
+    def route_service(self, cluster_address: str, port: int) -> None:
+        """Let the kube-apiserver reach a Service's cluster address ('10.0.0.17:443') at 127.0.0.1:PORT, through
+        the egress guard: for a webhook served by a local process."""
+        egress_guard.add_route(self.egress_routes, cluster_address, port)
+
     def _start_egress_guard(self) -> None:
         self.egress_log.touch()
-        process = self._spawn("egress-guard", [os.path.realpath(sys.executable), egress_guard.__file__, str(self.egress_socket),
-                                               str(self.egress_log)])
+        self.egress_routes.write_text("{}")
+        process = self._spawn("egress-guard", [os.path.realpath(sys.executable), egress_guard.__file__,
+                                               str(self.egress_socket), str(self.egress_log),
+                                               str(self.egress_routes)])
         self._wait_ready("egress-guard", process, self.egress_socket.exists)
         (self.dir / "egress-selector.yaml").write_text(EGRESS_SELECTOR.format(socket=self.egress_socket))
 

@@ -1,12 +1,17 @@
-"""The kube-apiserver's only way to the cluster network: a proxy that refuses and counts.
+"""The kube-apiserver's only way to the cluster network: a proxy that refuses and counts, or hands to loopback.
 
 The test control plane's kube-apiserver sends every connection it makes to the cluster network - admission and
 conversion webhooks, aggregated APIs (APIServices), pod logs, exec and proxy - through its `cluster` egress
-selector, which points here: an HTTP CONNECT proxy on a Unix socket that answers 403 to every request and writes
-the target it was asked for, one JSON line each, to its log. So a Service or pod IP (10.0.0.0/24 here) is never
-dialled, whatever a chart installs, and a test can assert that nothing even tried.
+selector, which points here: an HTTP CONNECT proxy on a Unix socket. A Service or pod IP (10.0.0.0/24 here) is
+never dialled, whatever a chart installs:
 
-Stdlib only; run as a script: egress_guard.py SOCKET LOG
+- a target named in the routes file (`{"10.0.0.17:443": 41234}`: a Service's cluster address to a port) is
+  connected to 127.0.0.1 at that port - the host is not configurable, so a route cannot lead off loopback. This
+  is how the kube-apiserver reaches an admission webhook the test platform runs as a local process (Tekton's);
+- every other target is answered 403.
+
+Each connection is one JSON line in the log: {time, request} and, when it was handed to loopback, routed (the
+port). Stdlib only; run as a script: egress_guard.py SOCKET LOG [ROUTES]
 """
 import json
 import os
@@ -15,8 +20,37 @@ import sys
 import threading
 import time
 
+LOOPBACK = "127.0.0.1"
 
-def serve(socket_path: str, log_path: str) -> None:
+
+def routes_from(path) -> dict:
+    """The routes file's {"ADDRESS:PORT": local port}; an entry whose port is not a port number is dropped."""
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as routes:
+            loaded = json.load(routes)
+    except (OSError, ValueError):
+        return {}
+    return {target: port for target, port in loaded.items()
+            if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536}
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        for end in (sink, source):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def serve(socket_path: str, log_path: str, routes_path: str | None = None) -> None:
     if os.path.exists(socket_path):
         os.unlink(socket_path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -25,30 +59,50 @@ def serve(socket_path: str, log_path: str) -> None:
     server.listen(64)
     lock = threading.Lock()
 
-    def refuse(connection):
-        with connection:
+    def record(entry: dict) -> None:
+        with lock, open(log_path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"time": time.time(), **entry}) + "\n")
+
+    def handle(connection):
+        request = b""
+        try:
             connection.settimeout(10)
-            request = b""
-            try:
-                while b"\r\n\r\n" not in request and len(request) < 65536:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        break
-                    request += chunk
-                line = request.split(b"\r\n", 1)[0].decode("latin-1")
-                with lock, open(log_path, "a", encoding="utf-8") as log:
-                    log.write(json.dumps({"time": time.time(), "request": line}) + "\n")
+            while b"\r\n\r\n" not in request and len(request) < 65536:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                request += chunk
+            line = request.split(b"\r\n", 1)[0].decode("latin-1")
+            parts = line.split()
+            port = routes_from(routes_path).get(parts[1]) if len(parts) == 3 and parts[0] == "CONNECT" else None
+            if port is None:
+                record({"request": line})
                 connection.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            except OSError:
-                pass
+                connection.close()
+                return
+            record({"request": line, "routed": port})
+            upstream = socket.create_connection((LOOPBACK, port), timeout=10)
+        except OSError:
+            connection.close()
+            return
+        connection.settimeout(None)
+        upstream.settimeout(None)
+        connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        # Whatever the client sent after the CONNECT header is already the tunnel's.
+        rest = request.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in request else b""
+        if rest:
+            upstream.sendall(rest)
+        threading.Thread(target=_pipe, args=(upstream, connection), daemon=True).start()
+        _pipe(connection, upstream)
+        connection.close()
+        upstream.close()
 
     while True:
         connection = server.accept()[0]
-        threading.Thread(target=refuse, args=(connection,), daemon=True).start()
+        threading.Thread(target=handle, args=(connection,), daemon=True).start()
 
 
-def attempts(log_path) -> list:
-    """The connections refused so far: [{time, request}] (request: 'CONNECT 10.0.0.12:443 HTTP/1.1')."""
+def _entries(log_path) -> list:
     try:
         with open(log_path, encoding="utf-8") as log:
             return [json.loads(line) for line in log if line.strip()]
@@ -56,5 +110,27 @@ def attempts(log_path) -> list:
         return []
 
 
+def attempts(log_path) -> list:
+    """The connections refused so far - attempts to leave loopback: [{time, request}] (request: 'CONNECT
+    10.0.0.12:443 HTTP/1.1')."""
+    return [entry for entry in _entries(log_path) if "routed" not in entry]
+
+
+def routed(log_path) -> list:
+    """The connections handed to a loopback port so far: [{time, request, routed}]."""
+    return [entry for entry in _entries(log_path) if "routed" in entry]
+
+
+def add_route(routes_path, target: str, port: int) -> None:
+    """Route TARGET ('ADDRESS:PORT', as the kube-apiserver will ask for it) to 127.0.0.1:PORT; the file is
+    replaced whole, so the guard never reads half of it."""
+    routes = routes_from(routes_path)
+    routes[target] = int(port)
+    temporary = f"{routes_path}.{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as out:
+        json.dump(routes, out)
+    os.replace(temporary, routes_path)
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2])
+    serve(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

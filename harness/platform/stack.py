@@ -15,6 +15,11 @@ real ArgoCD can sync the catalog and every app can become Healthy on loopback.
                      cert-manager's controllers from its Go module (harness/builds/build-cert-manager.sh) with the
                      selfSigned and CA issuers only; acts as the chart's ServiceAccount and starts once the
                      cert-manager app has installed its CRDs and RBAC
+  tekton-*           Tekton Pipelines' controller, webhook and remote resolvers, Tekton Triggers' controller and
+                     webhook, from their Go modules (harness/builds/build-tekton.sh); each starts once its app has
+                     installed its Deployment, with that Deployment's environment and arguments, as its
+                     ServiceAccount. The kube-apiserver reaches the two admission webhooks through the egress
+                     guard, which hands their Services' cluster addresses to the processes' loopback ports
 
 No container runs: KWOK only writes statuses, so nothing a chart deploys is ever dialled, and the kube-apiserver's
 own egress to the cluster network is refused by the egress guard (harness/controlplane/egress_guard.py).
@@ -54,8 +59,18 @@ KWOK_STORAGE_CLASS = "volume/fast/storage-class.yaml"
 CERT_MANAGER_NAMESPACE = "cert-manager"
 # The ServiceAccount the cert-manager chart's controller Deployment runs as (the release is the app's name).
 CERT_MANAGER_CONTROLLER = f"system:serviceaccount:{CERT_MANAGER_NAMESPACE}:cert-manager"
+TEKTON_NAMESPACE = "tekton-pipelines"
+# name (the upstream Deployment, and the binary build-tekton.sh names after it): the Service whose admission webhooks
+# it serves and that Service's webhook port, if any.
+TEKTON_COMPONENTS = {
+    "tekton-pipelines-webhook": ("tekton-pipelines-webhook", 443),
+    "tekton-pipelines-controller": (None, None),
+    "tekton-pipelines-remote-resolvers": (None, None),
+    "tekton-triggers-webhook": ("tekton-triggers-webhook", 443),
+    "tekton-triggers-controller": (None, None),
+}
 PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
-                       "argocd-application-controller", "cert-manager-controller")
+                       "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS)
 
 
 def built(script: str, *args: str) -> Path:
@@ -78,11 +93,15 @@ def cert_manager_binary() -> Path:
     return built("build-cert-manager.sh")
 
 
+def tekton_binaries() -> Path:
+    return built("build-tekton.sh")
+
+
 def build_tools() -> dict:
     """Every binary the platform stack runs, built now or taken from its cache, by name: the one list of them
     (`python -m harness.platform build` fills the caches ahead of the tests)."""
     return {"helm": go_tool(*HELM), "kwok": go_tool(*KWOK), "argocd": argocd_binary(),
-            "cert-manager-controller": cert_manager_binary()}
+            "cert-manager-controller": cert_manager_binary(), "tekton": tekton_binaries()}
 
 
 def module_dir(module: str) -> Path:
@@ -147,6 +166,7 @@ class PlatformStack:
             repo_server = self._start_repo_server(argocd, helm, redis)
             self._start_application_controller(argocd, redis, repo_server)
             self._start_cert_manager(cert_manager)
+            self._start_tekton(tools["tekton"], mirror, helm)
         except BaseException:
             self.down()
             raise
@@ -284,6 +304,56 @@ class PlatformStack:
         # The cert-manager app (wave 10) installs the CRDs and binds the ServiceAccount's roles.
         self._spawn_once_installed("cert-manager-controller", argv, {"PATH": "/usr/bin:/bin"}, (
             "crd/certificates.cert-manager.io", "clusterrolebinding/cert-manager-controller-certificates"))
+
+    def _tekton_webhook_configurations(self, mirror: Path, helm: Path) -> dict:
+        """The webhook configurations the tekton-pipelines and tekton-triggers apps install - the chart rendered as
+        ArgoCD renders it, the release manifest from the mirror - by the Service they call."""
+        from harness.platform.catalog import catalog_entries, folder_documents, role_defaults
+        from harness.platform.render import group_kind, render
+
+        entry = next(e for e in catalog_entries() if e["name"] == "tekton-pipelines")
+        chart = entry["source"]["helm"]
+        documents = render(helm, entry["name"], {
+            "source": {"chart": chart["chart"], "targetRevision": chart["version"],
+                       "helm": {"valuesObject": chart.get("values") or {}}},
+            "destination": {"namespace": entry["namespace"]}}, mirror / "charts")
+        triggers = role_defaults()["platform_release_manifests"]["tekton-triggers"]
+        documents += folder_documents(mirror / "releases" / "tekton-triggers" / triggers["version"])
+        by_service = {}
+        for document in documents:
+            if group_kind(document) in {("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+                                        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration")}:
+                services = {w["clientConfig"]["service"]["name"] for w in document["webhooks"]}
+                assert len(services) == 1, document["metadata"]["name"]
+                by_service.setdefault(services.pop(), []).append(document)
+        return by_service
+
+    def _start_tekton(self, binaries: Path, mirror: Path, helm: Path) -> None:
+        ports = ("PROBES_PORT", "PROFILING_PORT")
+        webhooks = self._tekton_webhook_configurations(mirror, helm)
+        for name, (service, service_port) in TEKTON_COMPONENTS.items():
+            # A ServiceAccount token rather than a client certificate: a certificate's common name holds 64
+            # characters, fewer than system:serviceaccount:tekton-pipelines:tekton-pipelines-controller.
+            options = ["--identity", str(self.dir / f"{name}.kubeconfig"), "--set", "METRICS_PROMETHEUS_HOST=127.0.0.1",
+                       "--set", f"POD_NAME={name}-local"]
+            for variable in ports:
+                options += ["--set", f"{variable}={free_port()}"]
+            # Knative parses this one as a signed 16-bit number: a port from the kernel's ephemeral range is refused.
+            options += ["--set", f"METRICS_PROMETHEUS_PORT={free_port(below=32768)}"]
+            if service:
+                webhook_port = free_port()
+                configurations = self.dir / f"{name}-webhooks.yaml"
+                configurations.write_text(yaml.safe_dump_all(webhooks[service]))
+                options += ["--set", f"WEBHOOK_PORT={webhook_port}", "--route", f"{service}:{service_port}={webhook_port}",
+                            "--routes", str(self.plane.egress_routes), "--apply", str(configurations)]
+            launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
+                        str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), f"{TEKTON_NAMESPACE}/{name}",
+                        *options, "--", str(binaries / name)]
+            process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
+                                        execs=str(binaries / name))
+            time.sleep(0.2)
+            if process.poll() is not None:
+                raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
 
     def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
         # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).

@@ -1,0 +1,183 @@
+"""Issue 23 item 1: the real Tekton on the local control plane. Tekton Pipelines v1.6.0 and Triggers v0.34.0, built
+from their Go modules (harness/builds/build-tekton.sh), run as their releases' ServiceAccounts with the Deployments'
+own configuration; the kube-apiserver reaches their admission webhooks through the egress guard, which hands the
+webhook Services' cluster addresses to the processes' loopback ports and nothing else. Every Tekton object the
+collection and its pipeline catalog write passes Tekton's own validation and defaulting, and a broken one is refused
+with Tekton's message."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from kubernetes import client, dynamic
+from kubernetes.client.exceptions import ApiException
+
+from harness.controlplane.audit import AuditLog
+from harness.inventory import onboard, org, pipeline, write_inventory
+from harness.kube import get, wait_for
+from harness.platform.live import TEST_MODE, applications, bootstrapped_platform, only_apps
+from harness.platform.stack import TEKTON_COMPONENTS, TEKTON_NAMESPACE
+
+KEPT = {"platform-crds", "platform-rbac", "tekton-pipelines", "tekton-triggers", "external-secrets",
+        "pipeline-catalog"}
+ORGANIZATIONS = ("acme", "bolt")
+WEBHOOKS = {
+    ("ValidatingWebhookConfiguration", "validation.webhook.pipeline.tekton.dev"): "tekton-pipelines-webhook",
+    ("ValidatingWebhookConfiguration", "config.webhook.pipeline.tekton.dev"): "tekton-pipelines-webhook",
+    ("MutatingWebhookConfiguration", "webhook.pipeline.tekton.dev"): "tekton-pipelines-webhook",
+    ("ValidatingWebhookConfiguration", "validation.webhook.triggers.tekton.dev"): "tekton-triggers-webhook",
+    ("ValidatingWebhookConfiguration", "config.webhook.triggers.tekton.dev"): "tekton-triggers-webhook",
+    ("MutatingWebhookConfiguration", "webhook.triggers.tekton.dev"): "tekton-triggers-webhook",
+}
+# What the collection writes of Tekton: the pipeline catalog's Tasks and Pipeline, each pipeline's Pipeline, each
+# organization's EventListener with its Triggers, bindings and templates.
+TEKTON_KINDS = (("tekton.dev/v1", "Task"), ("tekton.dev/v1", "Pipeline"),
+                ("triggers.tekton.dev/v1beta1", "EventListener"), ("triggers.tekton.dev/v1beta1", "Trigger"),
+                ("triggers.tekton.dev/v1beta1", "TriggerBinding"), ("triggers.tekton.dev/v1beta1", "TriggerTemplate"))
+
+
+def service_account(name: str) -> str:
+    return f"system:serviceaccount:{TEKTON_NAMESPACE}:{name}"
+
+
+@pytest.fixture(scope="module")
+def tekton(tmp_path_factory):
+    work = tmp_path_factory.mktemp("platform-tekton")
+    with bootstrapped_platform(work, "kind", TEST_MODE, aphex_apps_overrides=only_apps("kind", KEPT)) as platform:
+        assert platform["first"].returncode == 0, platform["first"].output[-4000:]
+        plane = platform["plane"]
+        # Onboarded once Tekton's webhooks are in place, so every tenant object goes through them.
+        wait_for(lambda: all(webhook_ready(platform["api"], kind, name) for kind, name in WEBHOOKS), timeout=120)
+        inventory = write_inventory(work / "tenants", plane.admin_kubeconfig,
+                                    aphex_organizations=[org(name) for name in ORGANIZATIONS],
+                                    aphex_pipelines=[pipeline(f"{name}-web", name, f"{name}-corp/web")
+                                                     for name in ORGANIZATIONS])
+        platform["onboarded"] = onboard(inventory)
+        yield platform
+
+
+def webhook_ready(api, kind: str, name: str) -> bool:
+    """Tekton's webhook fills in its configurations itself: the rules and its CA."""
+    configuration = get(api, "admissionregistration.k8s.io/v1", kind, name)
+    return bool(configuration) and all(w.get("rules") and w["clientConfig"].get("caBundle")
+                                       for w in configuration["webhooks"])
+
+
+def tekton_objects(api) -> list:
+    """Every Tekton object in the cluster of the kinds the collection writes."""
+    dynamic_client = dynamic.DynamicClient(api)
+    return [item for api_version, kind in TEKTON_KINDS
+            for item in dynamic_client.resources.get(api_version=api_version, kind=kind).get().to_dict()["items"]]
+
+
+def test_tekton_runs_as_its_service_accounts_with_its_webhooks_on_loopback(tekton):
+    api, plane = tekton["api"], tekton["plane"]
+    running = set(plane.running_components())
+    assert set(TEKTON_COMPONENTS) <= running, running
+    apps = applications(api)
+    assert {name: (apps[name]["status"]["sync"]["status"], apps[name]["status"]["health"]["status"])
+            for name in ("tekton-pipelines", "tekton-triggers")} == {
+        "tekton-pipelines": ("Synced", "Healthy"), "tekton-triggers": ("Synced", "Healthy")}
+    # The webhook configurations were completed by each webhook's own identity.
+    audit = AuditLog(plane.audit_log)
+    for (kind, name), account in WEBHOOKS.items():
+        assert webhook_ready(api, kind, name), name
+        writers = {event.user for event in audit.writes() if event.name == name and event.verb in ("update", "patch")}
+        assert service_account(account) in writers, (name, writers)
+    # Each controller wrote as its ServiceAccount (its leader-election leases at least), and as nothing else.
+    for component in ("tekton-pipelines-controller", "tekton-triggers-controller"):
+        assert audit.writes(user=service_account(component)), component
+    # The kube-apiserver called both webhooks, through the egress guard to loopback, and tried nothing else.
+    core = client.CoreV1Api(api)
+    addresses = {f"{core.read_namespaced_service(service, TEKTON_NAMESPACE).spec.cluster_ip}:443"
+                 for service in set(WEBHOOKS.values())}
+    routed = {entry["request"].split()[1] for entry in plane.egress_routed()}
+    assert routed == addresses, (routed, addresses)
+    assert plane.egress_attempts() == []
+
+
+def test_everything_the_collection_writes_passes_tektons_validation(tekton):
+    api, plane = tekton["api"], tekton["plane"]
+    assert tekton["onboarded"].returncode == 0, tekton["onboarded"].output[-4000:]
+    objects = tekton_objects(api)
+    found = {(o["kind"], o["metadata"]["namespace"]) for o in objects}
+    for name in ORGANIZATIONS:
+        assert {("EventListener", f"org-{name}"), ("Pipeline", f"{name}-web")} <= found, found
+    assert {("Task", "pipeline-catalog"), ("Pipeline", "pipeline-catalog"), ("Trigger", "org-acme"),
+            ("TriggerBinding", "org-acme"), ("TriggerTemplate", "org-acme")} <= found, found
+    # Each one again, as a server-side dry run under a new name: the kube-apiserver calls Tekton's defaulting and
+    # validation webhooks for every one, and Tekton accepts them all.
+    dynamic_client = dynamic.DynamicClient(api)
+    refused = []
+    for item in objects:
+        copied = {"apiVersion": item["apiVersion"], "kind": item["kind"], "spec": copy.deepcopy(item["spec"]),
+                  "metadata": {"name": item["metadata"]["name"] + "-again",
+                               "namespace": item["metadata"]["namespace"]}}
+        resource = dynamic_client.resources.get(api_version=item["apiVersion"], kind=item["kind"])
+        try:
+            resource.create(body=copied, namespace=copied["metadata"]["namespace"], query_params=[("dryRun", "All")])
+        except ApiException as error:
+            refused.append((item["kind"], item["metadata"]["namespace"], item["metadata"]["name"], error.body))
+    assert refused == []
+    # Each of those kinds is one Tekton's webhooks validate and default, by the rules Tekton registered itself (the
+    # kube-apiserver keeps its connection to a webhook open, so the guard's count of connections says less).
+    for kind, name in WEBHOOKS:
+        if name.startswith(("validation.", "webhook.")):
+            configuration = get(api, "admissionregistration.k8s.io/v1", kind, name)
+            covered = {(group, version, resource) for rule in configuration["webhooks"][0]["rules"]
+                       for group in rule["apiGroups"] for version in rule["apiVersions"]
+                       for resource in rule["resources"]}
+            for item in objects:
+                if item["apiVersion"].split("/")[0] in (g for g, _, _ in covered):
+                    group, version = item["apiVersion"].split("/")
+                    assert (group, version, item["kind"].lower() + "s") in covered, (name, item["kind"])
+    assert plane.egress_routed() and plane.egress_attempts() == []
+
+
+def test_the_organizations_event_listeners_are_made_ready_by_the_real_triggers_controller(tekton):
+    api, plane = tekton["api"], tekton["plane"]
+    audit = AuditLog(plane.audit_log)
+    apps = client.AppsV1Api(api)
+    for name in ORGANIZATIONS:
+        def ready():
+            listener = get(api, "triggers.tekton.dev/v1beta1", "EventListener", "github-listener", f"org-{name}")
+            conditions = {c["type"]: c["status"] for c in (listener.get("status") or {}).get("conditions") or []}
+            return conditions.get("Ready") == "True"
+
+        assert wait_for(ready, timeout=90), name
+        deployment = apps.read_namespaced_deployment("el-github-listener", f"org-{name}")
+        # The listener runs as the organization's own ServiceAccount, which the collection grants.
+        assert deployment.spec.template.spec.service_account_name == "eventlistener"
+        creators = {event.user for event in audit.writes() if event.verb == "create"
+                    and event.resource == "deployments" and event.namespace == f"org-{name}"
+                    and event.name == "el-github-listener"}
+        assert creators == {service_account("tekton-triggers-controller")}, creators
+
+
+BROKEN = [
+    ("tekton.dev/v1", "Pipeline", {"tasks": [{"name": "build", "taskRef": {"name": "x"}},
+                                             {"name": "build", "taskRef": {"name": "y"}}]},
+     'admission webhook "validation.webhook.pipeline.tekton.dev" denied the request', "duplicate pipeline task"),
+    ("tekton.dev/v1", "Task", {"steps": [{"name": "no-image"}]},
+     'admission webhook "validation.webhook.pipeline.tekton.dev" denied the request',
+     "missing field(s): spec.steps[0].Image"),
+    ("triggers.tekton.dev/v1beta1", "EventListener",
+     {"triggers": [{"name": "no-template", "interceptors": [{"ref": {"name": "github"}}]}]},
+     'admission webhook "validation.webhook.triggers.tekton.dev" denied the request',
+     "expected exactly one, got neither: spec.triggers[0].template"),
+]
+
+
+@pytest.mark.parametrize("api_version, kind, spec, webhook, detail", BROKEN, ids=[b[1] for b in BROKEN])
+def test_a_broken_object_is_refused_by_tekton_with_its_message(tekton, api_version, kind, spec, webhook, detail):
+    api = tekton["api"]
+    resource = dynamic.DynamicClient(api).resources.get(api_version=api_version, kind=kind)
+    body = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "broken", "namespace": "pipeline-catalog"},
+            "spec": spec}
+    with pytest.raises(ApiException) as refused:
+        resource.create(body=body, namespace="pipeline-catalog")
+    message = json.loads(refused.value.body)["message"]
+    assert refused.value.status == 400 and message.startswith(webhook), message
+    assert detail in message, message
+    assert get(api, api_version, kind, "broken", "pipeline-catalog") is None
