@@ -2,12 +2,13 @@
 # Build, or reuse from cache, the commands of Tekton Pipelines and Tekton Triggers the test platform runs, from the
 # Go modules of the releases the catalog pins (harness/builds/tekton/go.mod, kept equal to the catalog by a test):
 # Pipelines' controller, webhook and resolvers; Triggers' controller, webhook, core interceptors and EventListener
-# sink. The cache key is the module's hash and the Go version. Prints the folder holding the binaries, each named
+# sink - the sink from tekton/eventlistenersink/main.go, Triggers' library with host names resolved in the process
+# (never by the machine's name server). The cache key is the module's hash and the Go version. Prints the folder holding the binaries, each named
 # after the Deployment that runs it upstream.
 set -euo pipefail
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/tekton" && pwd)"
 export CGO_ENABLED=0 GOWORK=off GOTOOLCHAIN=local GOFLAGS=-mod=readonly
-key="$(cat "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)"
+key="$(cat "$src/go.mod" "$src/go.sum" "$src"/*/*.go | sha256sum | cut -c1-16)"
 pipeline="$(awk '$1 == "github.com/tektoncd/pipeline" {print $2}' "$src/go.mod")"
 triggers="$(awk '$1 == "github.com/tektoncd/triggers" {print $2}' "$src/go.mod")"
 commands=(
@@ -17,7 +18,7 @@ commands=(
   tekton-triggers-controller=github.com/tektoncd/triggers/cmd/controller
   tekton-triggers-webhook=github.com/tektoncd/triggers/cmd/webhook
   tekton-triggers-core-interceptors=github.com/tektoncd/triggers/cmd/interceptors
-  tekton-triggers-eventlistenersink=github.com/tektoncd/triggers/cmd/eventlistenersink
+  tekton-triggers-eventlistenersink=./eventlistenersink
 )
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/aphex-tools/tekton-${pipeline}-triggers-${triggers}-${key}_$(go env GOVERSION)_$(go env GOOS)-$(go env GOARCH)"
 cached() {

@@ -68,7 +68,12 @@ TEKTON_COMPONENTS = {
     "tekton-pipelines-remote-resolvers": (None, None),
     "tekton-triggers-webhook": ("tekton-triggers-webhook", 443),
     "tekton-triggers-controller": (None, None),
+    # Serves on :8443, the port its command fixes and the ClusterInterceptors name: one per machine at a time.
+    "tekton-triggers-core-interceptors": (None, None),
 }
+# The Service names Tekton's own processes dial (the sink calls interceptors by their Service's name): resolved to
+# 127.0.0.1 inside the sink (harness/builds/tekton/eventlistenersink/main.go), every other name refused there.
+LOOPBACK_SERVICE_NAMES = ("tekton-triggers-core-interceptors.tekton-pipelines.svc",)
 PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
                        "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS)
 
@@ -339,7 +344,9 @@ class PlatformStack:
             for variable in ports:
                 options += ["--set", f"{variable}={free_port()}"]
             # Knative parses this one as a signed 16-bit number: a port from the kernel's ephemeral range is refused.
-            options += ["--set", f"METRICS_PROMETHEUS_PORT={free_port(below=32768)}"]
+            # Left as released for the Triggers controller, which copies it into every EventListener's Deployment.
+            if name != "tekton-triggers-controller":
+                options += ["--set", f"METRICS_PROMETHEUS_PORT={free_port(below=32768)}"]
             if service:
                 webhook_port = free_port()
                 configurations = self.dir / f"{name}-webhooks.yaml"
@@ -354,6 +361,40 @@ class PlatformStack:
             time.sleep(0.2)
             if process.poll() is not None:
                 raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
+
+    def start_event_listener(self, organization: str, log_level: str | None = None) -> str:
+        """Run an organization's EventListener sink - Tekton Triggers' sink, with the environment and arguments of
+        the Deployment Tekton's controller made for the organization's EventListener, as that Deployment's
+        ServiceAccount (the organization's `eventlistener`) - on a loopback port; returns its URL, once it serves.
+        The Tunnel's path ends there: cloudflared would forward a delivery to the Service in front of it.
+        `log_level` debug: the sink logs why an interceptor stopped a delivery (upstream answers every delivery
+        202 before its triggers are evaluated, and logs that reason at debug level only)."""
+        from ansible_collections.aphex.platform.plugins.module_utils.naming import EVENTLISTENER_NAME, org_namespace
+
+        namespace = org_namespace(organization)
+        name = f"el-{namespace}"
+        port = free_port()
+        options = ["--identity", str(self.dir / f"{name}.kubeconfig"),
+                   "--set", f"APHEX_LOOPBACK_NAMES={','.join(LOOPBACK_SERVICE_NAMES)}",
+                   "--set", "METRICS_PROMETHEUS_HOST=127.0.0.1",
+                   "--set", f"METRICS_PROMETHEUS_PORT={free_port(below=32768)}", "--set", f"PROFILING_PORT={free_port()}"]
+        if log_level:
+            options += ["--set", "K_LOGGING_CONFIG=" + json.dumps({
+                "zap-logger-config": json.dumps({"level": log_level, "encoding": "json", "outputPaths": ["stdout"],
+                                                 "errorOutputPaths": ["stderr"],
+                                                 "encoderConfig": {"messageKey": "message", "levelKey": "severity",
+                                                                   "timeKey": "timestamp", "nameKey": "logger",
+                                                                   "levelEncoder": "", "timeEncoder": "iso8601"}}),
+                "loglevel.eventlistener": log_level})]
+        binary = str(tekton_binaries() / "tekton-triggers-eventlistenersink")
+        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
+                    str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig),
+                    f"{namespace}/el-{EVENTLISTENER_NAME}", *options, "--", binary, f"--port={port}"]
+        self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access
+        process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"}, execs=binary)  # pylint: disable=protected-access
+        url = f"http://127.0.0.1:{port}"
+        self.plane._wait_ready(name, process, lambda: self.plane._http_ok(url + "/live"))  # pylint: disable=protected-access
+        return url
 
     def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
         # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).

@@ -1,23 +1,28 @@
-"""Issue 23 item 1: the real Tekton on the local control plane. Tekton Pipelines v1.6.0 and Triggers v0.34.0, built
+"""Issue 23 items 1 and 2: the real Tekton on the local control plane. Tekton Pipelines v1.6.0 and Triggers v0.34.0, built
 from their Go modules (harness/builds/build-tekton.sh), run as their releases' ServiceAccounts with the Deployments'
 own configuration; the kube-apiserver reaches their admission webhooks through the egress guard, which hands the
 webhook Services' cluster addresses to the processes' loopback ports and nothing else. Every Tekton object the
 collection and its pipeline catalog write passes Tekton's own validation and defaulting, and a broken one is refused
-with Tekton's message."""
+with Tekton's message. GitHub-shaped deliveries, signed or not, reach each organization's EventListener sink (run as
+the organization's `eventlistener` ServiceAccount) and are judged by the real `github` and `cel` core interceptors:
+exactly one PipelineRun for a valid push or pull request, none for anything else, and the sink keeps serving."""
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import time
 
 import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
 
+from harness import github
 from harness.controlplane.audit import AuditLog
 from harness.inventory import onboard, org, pipeline, write_inventory
 from harness.kube import get, wait_for
 from harness.platform.live import TEST_MODE, applications, bootstrapped_platform, only_apps
-from harness.platform.stack import TEKTON_COMPONENTS, TEKTON_NAMESPACE
+from harness.platform.stack import TEKTON_COMPONENTS, TEKTON_NAMESPACE, PlatformStack
 
 KEPT = {"platform-crds", "platform-rbac", "tekton-pipelines", "tekton-triggers", "external-secrets",
         "pipeline-catalog"}
@@ -55,6 +60,48 @@ def tekton(tmp_path_factory):
                                                      for name in ORGANIZATIONS])
         platform["onboarded"] = onboard(inventory)
         yield platform
+
+
+@pytest.fixture(scope="module")
+def listeners(tekton):
+    """Each organization's EventListener sink on loopback, and its webhook secret: {org: (url, secret)}."""
+    assert tekton["onboarded"].returncode == 0, tekton["onboarded"].output[-4000:]
+    stack, core = PlatformStack(tekton["plane"]), client.CoreV1Api(tekton["api"])
+    return {name: (stack.start_event_listener(name, log_level="debug"),
+                   base64.b64decode(core.read_namespaced_secret("github-webhook-secret", f"org-{name}").data["secret"]))
+            for name in ORGANIZATIONS}
+
+
+def pipeline_runs(api, event_id: str) -> list:
+    """The PipelineRuns, in any namespace, that the delivery with this EventListener event ID created."""
+    runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+    return runs.get(label_selector=f"triggers.tekton.dev/triggers-eventid={event_id}").to_dict()["items"]
+
+
+def sink_log(plane, organization: str, event_id: str) -> list:
+    """The sink's log lines about one delivery (its messages)."""
+    lines = []
+    for line in (plane.dir / "logs" / f"el-org-{organization}.log").read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("/triggers-eventid") == event_id:
+            lines.append(entry.get("message", ""))
+    return lines
+
+
+def created_run(api, answer) -> dict:
+    assert answer.status == 202, (answer.status, answer.body)
+    event_id = answer.json()["eventID"]
+    assert wait_for(lambda: pipeline_runs(api, event_id), timeout=30), event_id
+    runs = pipeline_runs(api, event_id)
+    assert len(runs) == 1, [r["metadata"]["name"] for r in runs]
+    return runs[0]
+
+
+def params(run: dict) -> dict:
+    return {p["name"]: p["value"] for p in run["spec"]["params"]}
 
 
 def webhook_ready(api, kind: str, name: str) -> bool:
@@ -181,3 +228,99 @@ def test_a_broken_object_is_refused_by_tekton_with_its_message(tekton, api_versi
     assert refused.value.status == 400 and message.startswith(webhook), message
     assert detail in message, message
     assert get(api, api_version, kind, "broken", "pipeline-catalog") is None
+
+
+def test_a_signed_push_creates_exactly_one_pipeline_run_with_the_dispatcher_contract(tekton, listeners):
+    url, secret = listeners["acme"]
+    revision = "a1" * 20
+    answer = github.deliver(url, "push", github.push("acme-corp/web", revision), secret)
+    run = created_run(tekton["api"], answer)
+    assert run["metadata"]["namespace"] == "acme-web"
+    assert params(run) == {"git-url": "https://github.com/acme-corp/web.git", "git-revision": revision,
+                           "repo-full-name": ["acme-corp/web"], "event-type": "push", "event-id": answer.delivery,
+                           "org-name": "acme", "triggered-at": "1796500000"}
+    # The dispatcher resolves the tenant's own Pipeline through the cluster resolver.
+    assert run["spec"]["pipelineRef"]["resolver"] == "cluster"
+
+
+@pytest.mark.parametrize("action", ["opened", "synchronize", "reopened"])
+def test_a_pull_request_runs_at_its_head(tekton, listeners, action):
+    url, secret = listeners["bolt"]
+    head = "b2" * 20
+    answer = github.deliver(url, "pull_request", github.pull_request("bolt-corp/web", head, action=action), secret)
+    run = created_run(tekton["api"], answer)
+    assert run["metadata"]["namespace"] == "bolt-web"
+    assert (params(run)["git-revision"], params(run)["event-type"]) == (head, "pull_request")
+
+
+def test_a_tag_push_runs_at_the_tagged_commit(tekton, listeners):
+    url, secret = listeners["acme"]
+    answer = github.deliver(url, "push", github.push("acme-corp/web", "c3" * 20, ref="refs/tags/v1.0.0"), secret)
+    assert params(created_run(tekton["api"], answer))["git-revision"] == "c3" * 20
+
+
+REFUSED = {
+    # name: (organization whose listener gets it, event, payload, how it is signed, what the sink logs)
+    "wrong signature": ("acme", "push", github.push("acme-corp/web", "d4" * 20), b"not-the-secret",
+                        "payload signature check failed"),
+    "no signature": ("acme", "push", github.push("acme-corp/web", "d4" * 20), None,
+                     "no X-Hub-Signature-256 header set"),
+    "another organization's secret": ("acme", "push", github.push("acme-corp/web", "d4" * 20), "bolt",
+                                      "payload signature check failed"),
+    "another organization's repository": ("acme", "push", github.push("bolt-corp/web", "d4" * 20), "own",
+                                          "interceptor stopped trigger processing"),
+    "an unregistered repository": ("acme", "push", github.push("acme-corp/unknown", "d4" * 20), "own",
+                                   "interceptor stopped trigger processing"),
+    "a ping": ("acme", "ping", github.ping("acme-corp/web"), "own", "event type ping is not allowed"),
+    "a branch deletion": ("acme", "push", github.push("acme-corp/web", "d4" * 20, deleted=True), "own",
+                          "interceptor stopped trigger processing"),
+    "a closed pull request": ("bolt", "pull_request", github.pull_request("bolt-corp/web", "d4" * 20,
+                                                                          action="closed"), "own",
+                              "interceptor stopped trigger processing"),
+    "a fork's pull request": ("bolt", "pull_request", github.pull_request(
+        "bolt-corp/web", "d4" * 20, author_association="NONE", head_repo="stranger/web"), "own",
+        "interceptor stopped trigger processing"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_delivery_that_must_not_run_creates_nothing_and_the_sink_says_why(tekton, listeners, case):
+    organization, event, payload, signing, reason = REFUSED[case]
+    url, own = listeners[organization]
+    key = {"own": own, None: None}.get(signing, listeners[signing][1] if signing in listeners else signing)
+    answer = github.deliver(url, event, payload, own if key is not None else None, signed_with=key)
+    assert answer.status == 202, (answer.status, answer.body)
+    event_id = answer.json()["eventID"]
+    assert wait_for(lambda: any(reason in line for line in sink_log(tekton["plane"], organization, event_id)),
+                    timeout=30), sink_log(tekton["plane"], organization, event_id)
+    time.sleep(2)  # a PipelineRun, had one been made, is created before the reason is logged
+    assert pipeline_runs(tekton["api"], event_id) == []
+
+
+def test_malformed_and_oversized_bodies_are_refused_and_the_sink_keeps_serving(tekton, listeners):
+    url, secret = listeners["acme"]
+    malformed = github.deliver(url, "push", None, secret, raw=b"{not json")
+    assert malformed.status == 400 and "Invalid event body format" in malformed.json()["errorMessage"], malformed
+    # Over GitHub's own 25 MB cap, validly signed: the sink takes any size (upstream sets no limit; a limit belongs
+    # in front of it), and the event filter stops it - nothing is created.
+    oversized = github.deliver(url, "push", None, secret, raw=b'{"pad": "' + b"x" * (26 * 1024 * 1024) + b'"}')
+    assert oversized.status == 202, oversized.status
+    event_id = oversized.json()["eventID"]
+    assert wait_for(lambda: any("interceptor stopped trigger processing" in line
+                                for line in sink_log(tekton["plane"], "acme", event_id)), timeout=30)
+    assert pipeline_runs(tekton["api"], event_id) == []
+    # And the listener still serves: a valid push afterwards creates its run.
+    answer = github.deliver(url, "push", github.push("acme-corp/web", "e5" * 20), secret)
+    assert params(created_run(tekton["api"], answer))["git-revision"] == "e5" * 20
+
+
+def test_the_sink_resolved_nothing_but_the_interceptors_service_and_the_api_server_nothing_off_loopback(
+        tekton, listeners):
+    plane = tekton["plane"]
+    for name in ORGANIZATIONS:
+        log = (plane.dir / "logs" / f"el-org-{name}.log").read_text(errors="replace")
+        answered = {line.split()[3] for line in log.splitlines() if line.startswith("aphex-resolver: answered")}
+        refused = [line for line in log.splitlines() if line.startswith("aphex-resolver: refused")]
+        assert answered == {"tekton-triggers-core-interceptors.tekton-pipelines.svc"} and refused == [], (
+            answered, refused)
+    assert plane.egress_attempts() == []

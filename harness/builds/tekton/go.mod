@@ -15,9 +15,16 @@ tool (
 	github.com/tektoncd/pipeline/cmd/resolvers
 	github.com/tektoncd/pipeline/cmd/webhook
 	github.com/tektoncd/triggers/cmd/controller
-	github.com/tektoncd/triggers/cmd/eventlistenersink
 	github.com/tektoncd/triggers/cmd/interceptors
 	github.com/tektoncd/triggers/cmd/webhook
+)
+
+require (
+	github.com/tektoncd/triggers v0.34.0
+	golang.org/x/net v0.45.0
+	k8s.io/client-go v0.32.9
+	knative.dev/eventing v0.30.3
+	knative.dev/pkg v0.0.0-20250415155312-ed3e2158b883
 )
 
 require (
@@ -179,7 +186,6 @@ require (
 	github.com/stoewer/go-strcase v1.3.0 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/tektoncd/pipeline v1.6.0 // indirect
-	github.com/tektoncd/triggers v0.34.0 // indirect
 	github.com/tidwall/gjson v1.14.2 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.0 // indirect
@@ -204,7 +210,6 @@ require (
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/crypto v0.43.0 // indirect
 	golang.org/x/exp v0.0.0-20250210185358-939b2ce775ac // indirect
-	golang.org/x/net v0.45.0 // indirect
 	golang.org/x/oauth2 v0.32.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
 	golang.org/x/sys v0.37.0 // indirect
@@ -226,12 +231,9 @@ require (
 	k8s.io/api v0.32.9 // indirect
 	k8s.io/apiextensions-apiserver v0.32.9 // indirect
 	k8s.io/apimachinery v0.32.9 // indirect
-	k8s.io/client-go v0.32.9 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
 	k8s.io/kube-openapi v0.0.0-20241212222426-2c72e554b1e7 // indirect
 	k8s.io/utils v0.0.0-20241210054802-24370beab758 // indirect
-	knative.dev/eventing v0.30.3 // indirect
-	knative.dev/pkg v0.0.0-20250415155312-ed3e2158b883 // indirect
 	sigs.k8s.io/json v0.0.0-20241014173422-cfa47c3a1cc8 // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.5.0 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
