@@ -1,11 +1,14 @@
-"""Issue 23 items 1 and 2: the real Tekton on the local control plane. Tekton Pipelines v1.6.0 and Triggers v0.34.0, built
+"""Issue 23 items 1 to 3: the real Tekton on the local control plane. Tekton Pipelines v1.6.0 and Triggers v0.34.0, built
 from their Go modules (harness/builds/build-tekton.sh), run as their releases' ServiceAccounts with the Deployments'
 own configuration; the kube-apiserver reaches their admission webhooks through the egress guard, which hands the
 webhook Services' cluster addresses to the processes' loopback ports and nothing else. Every Tekton object the
 collection and its pipeline catalog write passes Tekton's own validation and defaulting, and a broken one is refused
 with Tekton's message. GitHub-shaped deliveries, signed or not, reach each organization's EventListener sink (run as
 the organization's `eventlistener` ServiceAccount) and are judged by the real `github` and `cel` core interceptors:
-exactly one PipelineRun for a valid push or pull request, none for anything else, and the sink keeps serving."""
+exactly one PipelineRun for a valid push or pull request, none for anything else, and the sink keeps serving. The
+PipelineRuns run: Tekton's controller resolves the pipeline through the cluster resolver and creates TaskRuns and
+their pods as `pipeline-runner`, inside the tenant's quota and LimitRange, with the workspace PVC; KWOK stands in for
+the container runtime (harness/platform/kwok/tekton-pods.yaml: the steps exit 0, or a chosen step exits 1)."""
 from __future__ import annotations
 
 import base64
@@ -324,3 +327,76 @@ def test_the_sink_resolved_nothing_but_the_interceptors_service_and_the_api_serv
         assert answered == {"tekton-triggers-core-interceptors.tekton-pipelines.svc"} and refused == [], (
             answered, refused)
     assert plane.egress_attempts() == []
+
+
+def succeeded(api, run: dict, timeout: float = 90) -> dict:
+    """The run once it finished: its Succeeded condition."""
+    runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+
+    def finished():
+        current = runs.get(name=run["metadata"]["name"], namespace=run["metadata"]["namespace"]).to_dict()
+        conditions = {c["type"]: c for c in (current.get("status") or {}).get("conditions") or []}
+        done = conditions.get("Succeeded", {}).get("status") in ("True", "False")
+        return conditions["Succeeded"] if done else None
+
+    condition = wait_for(finished, timeout=timeout)
+    assert condition, run["metadata"]["name"]
+    return condition
+
+
+def test_pushes_run_their_pipeline_as_pipeline_runner_inside_the_tenants_quota(tekton, listeners):
+    """More pushes than the tenant's quota has PVCs (five by default): each run gets its workspace PVC, runs to
+    Succeeded and gives the PVC back (the catalog's coschedule: pipelineruns)."""
+    api = tekton["api"]
+    url, secret = listeners["acme"]
+    core = client.CoreV1Api(api)
+    [limits] = core.list_namespaced_limit_range("acme-web").items
+    [quota] = core.list_namespaced_resource_quota("acme-web").items
+    assert int(quota.spec.hard["persistentvolumeclaims"]) < 6
+    default = next(item for item in limits.spec.limits if item.type == "Container")
+    for number in range(6):
+        answer = github.deliver(url, "push", github.push("acme-corp/web", f"{number:02d}" * 20), secret)
+        run = created_run(api, answer)
+        condition = succeeded(api, run)
+        assert (condition["status"], condition["reason"]) == ("True", "Succeeded"), condition
+        pods = core.list_namespaced_pod("acme-web", label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}")
+        steps = [pod for pod in pods.items if pod.metadata.labels.get("tekton.dev/taskRun")]
+        assert steps, run["metadata"]["name"]
+        for pod in steps:
+            assert pod.spec.service_account_name == "pipeline-runner"
+            # The LimitRange's defaults, given by the real admission (the catalog's steps set none).
+            step = next(c for c in pod.spec.containers if c.name.startswith("step-"))
+            assert step.resources.limits == default.default and step.resources.requests == default.default_request
+    # The runs' PVCs are gone once each completed: the quota has room for the next push.
+    assert wait_for(lambda: not core.list_namespaced_persistent_volume_claim("acme-web").items, timeout=60), [
+        pvc.metadata.name for pvc in core.list_namespaced_persistent_volume_claim("acme-web").items]
+    # Each run's pipeline came through the cluster resolver, in the tenant's own namespace.
+    requests = dynamic.DynamicClient(api).resources.get(api_version="resolution.tekton.dev/v1beta1",
+                                                         kind="ResolutionRequest")
+    resolved = requests.get(namespace="acme-web").to_dict()["items"]
+    assert resolved and all(r["metadata"]["labels"]["resolution.tekton.dev/type"] == "cluster" for r in resolved)
+
+
+def test_a_failing_step_fails_the_run_naming_the_step(tekton):
+    api = tekton["api"]
+    runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+    run = runs.create(namespace="bolt-web", body={
+        "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+        # Tekton copies a PipelineRun's annotations onto its TaskRuns' pods; KWOK's Stage reads this one.
+        "metadata": {"generateName": "failing-", "namespace": "bolt-web",
+                     "annotations": {"platform.aphex/test-fail-step": "step-clone"}},
+        "spec": {"pipelineRef": {"resolver": "cluster", "params": [
+                     {"name": "kind", "value": "pipeline"}, {"name": "name", "value": "bolt-web"},
+                     {"name": "namespace", "value": "bolt-web"}]},
+                 "params": [{"name": "git-url", "value": "https://github.com/bolt-corp/web.git"},
+                            {"name": "git-revision", "value": "f6" * 20},
+                            {"name": "repo-full-name", "value": ["bolt-corp/web"]}],
+                 "workspaces": [{"name": "source", "volumeClaimTemplate": {"spec": {
+                     "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}],
+                 "taskRunTemplate": {"serviceAccountName": "pipeline-runner"}}}).to_dict()
+    condition = succeeded(api, run)
+    assert (condition["status"], condition["reason"]) == ("False", "Failed"), condition
+    task_runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="TaskRun").get(
+        namespace="bolt-web", label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}").to_dict()["items"]
+    [message] = [c["message"] for c in task_runs[0]["status"]["conditions"] if c["type"] == "Succeeded"]
+    assert message == '"step-clone" exited with code 1: Error', message
