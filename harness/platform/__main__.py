@@ -1,6 +1,8 @@
-"""`python -m harness.platform {up,mirror,status,build}`: the platform layer of the test control plane from a shell
-(`make platform-up`, `make chart-mirror`); `make cluster-down` stops it with the control plane. `build` fills the
-caches of every tool the stack runs (make test starts it first, beside the stages that need none of them)."""
+"""`python -m harness.platform {up,mirror,status,build,push}`: the platform layer of the test control plane from a
+shell (`make platform-up`, `make chart-mirror`); `make cluster-down` stops it with the control plane. `build` fills
+the caches of every tool the stack runs (make test starts it first, beside the stages that need none of them).
+`push ORG OWNER/REPO`: a signed push through the organization's EventListener, followed to its PipelineRun's end
+(harness/platform/push.py)."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +15,9 @@ from harness.platform.stack import HELM, PLATFORM_COMPONENTS, PlatformStack, bui
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.platform", description=__doc__)
-    parser.add_argument("command", choices=("up", "mirror", "status", "build"))
+    parser.add_argument("command", choices=("up", "mirror", "status", "build", "push"))
+    parser.add_argument("push", nargs="*", metavar="ORG OWNER/REPO", help="with push: whose push")
+    parser.add_argument("--revision", default="5" * 40, help="with push: the pushed commit")
     parser.add_argument("--state-dir", default=".cluster")
     parser.add_argument("--paths", action="store_true",
                         help="with up: print only the chart mirror's URL, the release manifests' folder and the "
@@ -29,6 +33,16 @@ def main(argv=None) -> int:
         print("  serve it on loopback with `make platform-up`, or: python3 -m http.server --bind 127.0.0.1 "
               f"--directory {folder} 8879")
         return 0
+    if args.command == "push":
+        from harness.platform.push import push_and_follow
+
+        if len(args.push) != 2:
+            parser.error("push needs ORG and OWNER/REPO")
+        result = push_and_follow(ControlPlane(args.state_dir, binaries()), *args.push, args.revision)
+        tasks = ", ".join(f"{task} {reason}" for task, reason in sorted(result["task_runs"].items()))
+        print(f"push to {args.push[1]} ({args.revision[:12]}): PipelineRun {result['run']} {result['reason']} "
+              f"{result['seconds']} s after the delivery ({tasks}); {result['message']}")
+        return 0 if result["status"] == "True" else 1
     plane = ControlPlane(args.state_dir, binaries() if args.command == "up" else None)
     stack = PlatformStack(plane)
     if args.command == "status":

@@ -397,7 +397,14 @@ class PlatformStack:
         process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"}, execs=binary)  # pylint: disable=protected-access
         url = f"http://127.0.0.1:{port}"
         self.plane._wait_ready(name, process, lambda: self.plane._http_ok(url + "/live"))  # pylint: disable=protected-access
+        (self.dir / f"{name}.url").write_text(url)
         return url
+
+    def event_listener_url(self, organization: str) -> str:
+        """The URL of an organization's sink start_event_listener started."""
+        from ansible_collections.aphex.platform.plugins.module_utils.naming import org_namespace
+
+        return (self.dir / f"el-{org_namespace(organization)}.url").read_text()
 
     def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
         # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).

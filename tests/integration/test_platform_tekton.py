@@ -22,7 +22,8 @@ from kubernetes.client.exceptions import ApiException
 
 from harness import github
 from harness.controlplane.audit import AuditLog
-from harness.inventory import onboard, org, pipeline, write_inventory
+from harness.controlplane.cluster import ADMIN_USER
+from harness.inventory import onboard, org, pipeline, tenant_writes, write_inventory
 from harness.kube import get, wait_for
 from harness.platform.live import TEST_MODE, applications, bootstrapped_platform, only_apps
 from harness.platform.stack import TEKTON_COMPONENTS, TEKTON_NAMESPACE, PlatformStack
@@ -62,6 +63,7 @@ def tekton(tmp_path_factory):
                                     aphex_pipelines=[pipeline(f"{name}-web", name, f"{name}-corp/web")
                                                      for name in ORGANIZATIONS])
         platform["onboarded"] = onboard(inventory)
+        platform["tenants"] = inventory
         yield platform
 
 
@@ -203,6 +205,26 @@ def test_the_organizations_event_listeners_are_made_ready_by_the_real_triggers_c
                     and event.resource == "deployments" and event.namespace == f"org-{name}"
                     and event.name == "el-github-listener"}
         assert creators == {service_account("tekton-triggers-controller")}, creators
+
+
+def test_a_second_onboarding_leaves_what_the_triggers_controller_made_alone(tekton):
+    """Tekton Triggers copies an EventListener's labels, the collection's included, onto the Deployment and Service
+    it makes; the collection took them for its own stale objects and deleted them on every run (the controller made
+    them again). A re-run now writes nothing, and they keep their uid."""
+    api, plane = tekton["api"], tekton["plane"]
+    apps = client.AppsV1Api(api)
+    assert wait_for(lambda: all(apps.list_namespaced_deployment(f"org-{name}", label_selector=
+                                                                "app.kubernetes.io/managed-by=EventListener").items
+                                for name in ORGANIZATIONS), timeout=90)
+    uids = {name: apps.read_namespaced_deployment("el-github-listener", f"org-{name}").metadata.uid
+            for name in ORGANIZATIONS}
+    audit = AuditLog(plane.audit_log)
+    mark = audit.mark()
+    again = onboard(tekton["tenants"])
+    assert again.returncode == 0, again.output[-4000:]
+    assert again.changed == 0 and tenant_writes(audit, mark, ADMIN_USER) == []
+    assert {name: apps.read_namespaced_deployment("el-github-listener", f"org-{name}").metadata.uid
+            for name in ORGANIZATIONS} == uids
 
 
 BROKEN = [

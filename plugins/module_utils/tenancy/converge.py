@@ -54,9 +54,12 @@ def _labels(obj: dict) -> dict:
 
 
 def _owned_by(obj: dict, kind: str, names) -> bool:
-    """Whether one of the named tenants (a set) of that kind owns the object."""
+    """Whether one of the named tenants (a set) of that kind owns the object. Not an object another controller
+    made: Tekton Triggers copies an EventListener's labels, ours included, onto the Deployment and Service it runs
+    the listener with - those belong to their controller (its ownerReference), never to be pruned here."""
     labels = _labels(obj)
-    return labels.get(LABEL_OWNER_KIND) == kind and labels.get(LABEL_OWNER_NAME) in names
+    return (labels.get(LABEL_OWNER_KIND) == kind and labels.get(LABEL_OWNER_NAME) in names
+            and not any(reference.get("controller") for reference in obj["metadata"].get("ownerReferences") or []))
 
 
 def _terminating(obj) -> bool:

@@ -105,3 +105,17 @@ def test_the_listener_serves_listed_pipelines_and_without_prune_the_unlisted_one
         "acme-old", "acme-web"]
     pruning = tenancy(organizations=["acme"], pipelines=[("acme-web", "acme")], prune=True)
     assert pruning._hooked_pipelines("acme", {"acme-old": "acme"}) == ["acme-web"]
+
+
+def test_an_object_another_controller_made_from_a_tenant_object_is_never_stale():
+    """Tekton Triggers runs each EventListener as a Deployment and a Service carrying the EventListener's labels,
+    ours included, and its own controller reference: they are the Triggers controller's, not the organization's."""
+    labels = {**tenant_labels("acme"), "platform.aphex/owner-kind": "Organization", "platform.aphex/owner-name": "acme"}
+    made = {"metadata": {"name": "el-github-listener", "namespace": "org-acme", "labels": labels, "ownerReferences": [
+        {"apiVersion": "triggers.tekton.dev/v1beta1", "kind": "EventListener", "name": "github-listener",
+         "uid": "u-1", "controller": True}]}}
+    ours = {"metadata": {"name": "old-admin", "namespace": "org-acme", "labels": labels}}
+    state = tenancy([(("apps/v1", "Deployment", "org-acme", "el-github-listener"), made),
+                     (("rbac.authorization.k8s.io/v1", "RoleBinding", "org-acme", "old-admin"), ours)], ["acme"])
+    assert state._stale("Organization", {"acme"}, []) == [
+        ("rbac.authorization.k8s.io/v1", "RoleBinding", "org-acme", "old-admin")]

@@ -1,0 +1,52 @@
+"""A push to a tenant's repository, as GitHub would deliver it, through the organization's EventListener on the
+test platform: `python -m harness.platform push ORG OWNER/REPO` (make demo's last step). Starts the organization's
+sink if it is not running, signs the delivery with the organization's webhook secret (read from the cluster, never
+printed), then follows the PipelineRun it created until it finishes."""
+from __future__ import annotations
+
+import base64
+import time
+
+from kubernetes import client, config, dynamic
+
+from harness import github
+from harness.controlplane.cluster import ControlPlane
+from harness.platform.stack import PlatformStack
+
+
+def push_and_follow(plane: ControlPlane, organization: str, repository: str, revision: str,
+                    timeout: float = 120) -> dict:
+    """{event_id, run (namespace/name), status, reason, message, seconds, task_runs: {task: reason}}"""
+    from ansible_collections.aphex.platform.plugins.module_utils.naming import org_namespace
+
+    api = config.new_client_from_config(config_file=str(plane.admin_kubeconfig))
+    name = f"el-{org_namespace(organization)}"
+    stack = PlatformStack(plane)
+    url = (stack.event_listener_url(organization) if name in plane.running_components()
+           else stack.start_event_listener(organization))
+    secret = client.CoreV1Api(api).read_namespaced_secret("github-webhook-secret", org_namespace(organization))
+    started = time.monotonic()
+    answer = github.deliver(url, "push", github.push(repository, revision),
+                            base64.b64decode(secret.data["secret"]))
+    if answer.status != 202:
+        raise RuntimeError(f"the EventListener answered {answer.status}: {answer.body}")
+    event_id = answer.json()["eventID"]
+    resources = dynamic.DynamicClient(api).resources
+    runs = resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        found = runs.get(label_selector=f"triggers.tekton.dev/triggers-eventid={event_id}").to_dict()["items"]
+        conditions = {c["type"]: c for run in found for c in (run.get("status") or {}).get("conditions") or []}
+        if found and conditions.get("Succeeded", {}).get("status") in ("True", "False"):
+            run, condition = found[0], conditions["Succeeded"]
+            task_runs = resources.get(api_version="tekton.dev/v1", kind="TaskRun").get(
+                namespace=run["metadata"]["namespace"],
+                label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}").to_dict()["items"]
+            return {"event_id": event_id, "run": f"{run['metadata']['namespace']}/{run['metadata']['name']}",
+                    "status": condition["status"], "reason": condition["reason"], "message": condition["message"],
+                    "seconds": round(time.monotonic() - started, 1),
+                    "task_runs": {t["metadata"]["labels"].get("tekton.dev/pipelineTask", t["metadata"]["name"]):
+                                  t["status"]["conditions"][0]["reason"] for t in task_runs}}
+        time.sleep(0.5)
+    raise RuntimeError(f"no finished PipelineRun for delivery {answer.delivery} (event {event_id}) "
+                       f"after {timeout:.0f} s")
