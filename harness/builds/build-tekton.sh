@@ -35,7 +35,7 @@ started=$SECONDS
 for command in "${commands[@]}"; do
   (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$stage/${command%%=*}" "${command#*=}") >&2
 done
-rm -rf "$cache/bin"
+rm -rf "${cache:?}/bin"
 mv "$stage" "$cache/bin"
 trap - EXIT
 echo "$((SECONDS - started))" > "$cache/build-seconds"

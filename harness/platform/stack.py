@@ -56,8 +56,8 @@ KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node
                "volume/fast/pv-bind.yaml", "volume/fast/pv-delete.yaml", "volume/fast/pvc-provision.yaml",
                "volume/fast/pvc-delete.yaml")
 KWOK_STORAGE_CLASS = "volume/fast/storage-class.yaml"
-# The test platform's own Stages: a TaskRun's pod completes (or a chosen step fails) - see the file.
-TEKTON_POD_STAGES = Path(__file__).parent / "kwok" / "tekton-pods.yaml"
+# The test platform's own Stages: a TaskRun's pod completes (or a chosen step fails) - see the files.
+TEKTON_POD_STAGES = sorted((Path(__file__).parent / "kwok").glob("*.yaml"))
 CERT_MANAGER_NAMESPACE = "cert-manager"
 # The ServiceAccount the cert-manager chart's controller Deployment runs as (the release is the app's name).
 CERT_MANAGER_CONTROLLER = f"system:serviceaccount:{CERT_MANAGER_NAMESPACE}:cert-manager"
@@ -226,7 +226,7 @@ class PlatformStack:
         }]
         for stage in KWOK_STAGES:
             documents += [d for d in yaml.safe_load_all((stages / stage).read_text()) if d]
-        documents += [d for d in yaml.safe_load_all(TEKTON_POD_STAGES.read_text()) if d]
+        documents += [yaml.safe_load(path.read_text()) for path in TEKTON_POD_STAGES]
         config = self.dir / "kwok.yaml"
         config.write_text(yaml.safe_dump_all(documents))
         self._kubectl("apply", "--server-side", "-f", str(stages / KWOK_STORAGE_CLASS))

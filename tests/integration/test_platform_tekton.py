@@ -8,7 +8,7 @@ the organization's `eventlistener` ServiceAccount) and are judged by the real `g
 exactly one PipelineRun for a valid push or pull request, none for anything else, and the sink keeps serving. The
 PipelineRuns run: Tekton's controller resolves the pipeline through the cluster resolver and creates TaskRuns and
 their pods as `pipeline-runner`, inside the tenant's quota and LimitRange, with the workspace PVC; KWOK stands in for
-the container runtime (harness/platform/kwok/tekton-pods.yaml: the steps exit 0, or a chosen step exits 1)."""
+the container runtime (harness/platform/kwok/tekton-steps-succeed.yaml, tekton-step-fails.yaml: the steps exit 0, or a chosen step exits 1)."""
 from __future__ import annotations
 
 import base64
@@ -181,7 +181,7 @@ def test_everything_the_collection_writes_passes_tektons_validation(tekton):
                        for group in rule["apiGroups"] for version in rule["apiVersions"]
                        for resource in rule["resources"]}
             for item in objects:
-                if item["apiVersion"].split("/")[0] in (g for g, _, _ in covered):
+                if item["apiVersion"].split("/")[0] in {rule[0] for rule in covered}:
                     group, version = item["apiVersion"].split("/")
                     assert (group, version, item["kind"].lower() + "s") in covered, (name, item["kind"])
     assert plane.egress_routed() and plane.egress_attempts() == []
@@ -213,8 +213,8 @@ def test_a_second_onboarding_leaves_what_the_triggers_controller_made_alone(tekt
     them again). A re-run now writes nothing, and they keep their uid."""
     api, plane = tekton["api"], tekton["plane"]
     apps = client.AppsV1Api(api)
-    assert wait_for(lambda: all(apps.list_namespaced_deployment(f"org-{name}", label_selector=
-                                                                "app.kubernetes.io/managed-by=EventListener").items
+    made_by_triggers = "app.kubernetes.io/managed-by=EventListener"
+    assert wait_for(lambda: all(apps.list_namespaced_deployment(f"org-{name}", label_selector=made_by_triggers).items
                                 for name in ORGANIZATIONS), timeout=90)
     uids = {name: apps.read_namespaced_deployment("el-github-listener", f"org-{name}").metadata.uid
             for name in ORGANIZATIONS}
@@ -393,10 +393,14 @@ def test_pushes_run_their_pipeline_as_pipeline_runner_inside_the_tenants_quota(t
     assert wait_for(lambda: not core.list_namespaced_persistent_volume_claim("acme-web").items, timeout=60), [
         pvc.metadata.name for pvc in core.list_namespaced_persistent_volume_claim("acme-web").items]
     # Each run's pipeline came through the cluster resolver, in the tenant's own namespace.
-    requests = dynamic.DynamicClient(api).resources.get(api_version="resolution.tekton.dev/v1beta1",
-                                                         kind="ResolutionRequest")
+    requests = dynamic.DynamicClient(api).resources.get(
+        api_version="resolution.tekton.dev/v1beta1", kind="ResolutionRequest")
     resolved = requests.get(namespace="acme-web").to_dict()["items"]
     assert resolved and all(r["metadata"]["labels"]["resolution.tekton.dev/type"] == "cluster" for r in resolved)
+
+
+RESOLVE_BOLT_WEB = [{"name": "kind", "value": "pipeline"}, {"name": "name", "value": "bolt-web"},
+                    {"name": "namespace", "value": "bolt-web"}]
 
 
 def test_a_failing_step_fails_the_run_naming_the_step(tekton):
@@ -407,9 +411,7 @@ def test_a_failing_step_fails_the_run_naming_the_step(tekton):
         # Tekton copies a PipelineRun's annotations onto its TaskRuns' pods; KWOK's Stage reads this one.
         "metadata": {"generateName": "failing-", "namespace": "bolt-web",
                      "annotations": {"platform.aphex/test-fail-step": "step-clone"}},
-        "spec": {"pipelineRef": {"resolver": "cluster", "params": [
-                     {"name": "kind", "value": "pipeline"}, {"name": "name", "value": "bolt-web"},
-                     {"name": "namespace", "value": "bolt-web"}]},
+        "spec": {"pipelineRef": {"resolver": "cluster", "params": RESOLVE_BOLT_WEB},
                  "params": [{"name": "git-url", "value": "https://github.com/bolt-corp/web.git"},
                             {"name": "git-revision", "value": "f6" * 20},
                             {"name": "repo-full-name", "value": ["bolt-corp/web"]}],
