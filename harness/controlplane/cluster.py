@@ -367,13 +367,9 @@ class ControlPlane:
         return egress_guard.attempts(self.egress_log)
 
     def egress_routed(self) -> list:
-        """Connections the egress guard handed to a loopback port (a route_service target)."""
+        """Connections the egress guard handed to a loopback port (a route in egress_routes, which
+        harness/platform/as_deployed.py adds for a webhook served by a local process)."""
         return egress_guard.routed(self.egress_log)
-
-    def route_service(self, cluster_address: str, port: int) -> None:
-        """Let the kube-apiserver reach a Service's cluster address ('10.0.0.17:443') at 127.0.0.1:PORT, through
-        the egress guard: for a webhook served by a local process."""
-        egress_guard.add_route(self.egress_routes, cluster_address, port)
 
     def _start_egress_guard(self) -> None:
         self.egress_log.touch()

@@ -14,6 +14,12 @@ from harness.controlplane.cluster import ControlPlane
 from harness.platform.stack import PlatformStack
 
 
+def pipeline_runs(api, event_id: str) -> list:
+    """The PipelineRuns, in any namespace, that the delivery with this EventListener event ID created."""
+    runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+    return runs.get(label_selector=f"triggers.tekton.dev/triggers-eventid={event_id}").to_dict()["items"]
+
+
 def push_and_follow(plane: ControlPlane, organization: str, repository: str, revision: str,
                     timeout: float = 120) -> dict:
     """{event_id, run (namespace/name), status, reason, message, seconds, task_runs: {task: reason}}"""
@@ -32,10 +38,9 @@ def push_and_follow(plane: ControlPlane, organization: str, repository: str, rev
         raise RuntimeError(f"the EventListener answered {answer.status}: {answer.body}")
     event_id = answer.json()["eventID"]
     resources = dynamic.DynamicClient(api).resources
-    runs = resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
     deadline = started + timeout
     while time.monotonic() < deadline:
-        found = runs.get(label_selector=f"triggers.tekton.dev/triggers-eventid={event_id}").to_dict()["items"]
+        found = pipeline_runs(api, event_id)
         conditions = {c["type"]: c for run in found for c in (run.get("status") or {}).get("conditions") or []}
         if found and conditions.get("Succeeded", {}).get("status") in ("True", "False"):
             run, condition = found[0], conditions["Succeeded"]

@@ -356,11 +356,7 @@ class PlatformStack:
                 configurations.write_text(yaml.safe_dump_all(webhooks[service]))
                 options += ["--set", f"WEBHOOK_PORT={webhook_port}", "--route", f"{service}:{service_port}={webhook_port}",
                             "--routes", str(self.plane.egress_routes), "--apply", str(configurations)]
-            launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
-                        str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), f"{TEKTON_NAMESPACE}/{name}",
-                        *options, "--", str(binaries / name)]
-            process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
-                                        execs=str(binaries / name))
+            process = self._spawn_as_deployed(name, f"{TEKTON_NAMESPACE}/{name}", options, binaries / name)
             time.sleep(0.2)
             if process.poll() is not None:
                 raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
@@ -389,12 +385,9 @@ class PlatformStack:
                                                                    "timeKey": "timestamp", "nameKey": "logger",
                                                                    "levelEncoder": "", "timeEncoder": "iso8601"}}),
                 "loglevel.eventlistener": log_level})]
-        binary = str(tekton_binaries() / "tekton-triggers-eventlistenersink")
-        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
-                    str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig),
-                    f"{namespace}/el-{EVENTLISTENER_NAME}", *options, "--", binary, f"--port={port}"]
         self.plane._state = self.plane.recorded_state()  # pylint: disable=protected-access
-        process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"}, execs=binary)  # pylint: disable=protected-access
+        process = self._spawn_as_deployed(name, f"{namespace}/el-{EVENTLISTENER_NAME}", options,
+                                          tekton_binaries() / "tekton-triggers-eventlistenersink", f"--port={port}")
         url = f"http://127.0.0.1:{port}"
         self.plane._wait_ready(name, process, lambda: self.plane._http_ok(url + "/live"))  # pylint: disable=protected-access
         (self.dir / f"{name}.url").write_text(url)
@@ -405,6 +398,15 @@ class PlatformStack:
         from ansible_collections.aphex.platform.plugins.module_utils.naming import org_namespace
 
         return (self.dir / f"el-{org_namespace(organization)}.url").read_text()
+
+    def _spawn_as_deployed(self, name: str, deployment: str, options: list, binary: Path, *arguments: str):
+        """Start BINARY as the Deployment NAMESPACE/NAME runs its container (harness/platform/as_deployed.py:
+        OPTIONS are its options; ARGUMENTS follow the Deployment's own)."""
+        launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
+                    str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), deployment, *options, "--",
+                    str(binary), *arguments]
+        return self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
+                                 execs=str(binary))
 
     def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
         # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).
