@@ -130,6 +130,7 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, and bootstrap, against baselines
+bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, bootstrap against baselines, webhooks through Tekton
 	$(BIN)/python -m harness.bench.bench_tenancy
 	$(BIN)/python -m harness.bench.bench_bootstrap
+	$(BIN)/python -m harness.bench.bench_webhooks

@@ -12,17 +12,21 @@ import uuid
 from dataclasses import dataclass
 
 ZERO = "0" * 40
+GITHUB = "https://github.com"
 
 
-def repository(full_name: str) -> dict:
+def repository(full_name: str, server: str = GITHUB) -> dict:
+    """SERVER: the Git server the repository lives on (a GitHub Enterprise Server's URL, or the test platform's
+    Git server): its clone_url is there."""
     owner, name = full_name.split("/")
     return {"full_name": full_name, "name": name, "owner": {"login": owner},
-            "clone_url": f"https://github.com/{full_name}.git", "pushed_at": 1796500000}
+            "clone_url": f"{server}/{full_name}.git", "pushed_at": 1796500000}
 
 
-def push(full_name: str, revision: str, ref: str = "refs/heads/main", deleted: bool = False) -> dict:
+def push(full_name: str, revision: str, ref: str = "refs/heads/main", deleted: bool = False,
+         server: str = GITHUB) -> dict:
     return {"ref": ref, "before": ZERO if not deleted else revision, "after": ZERO if deleted else revision,
-            "deleted": deleted, "created": False, "repository": repository(full_name),
+            "deleted": deleted, "created": False, "repository": repository(full_name, server),
             "head_commit": None if deleted else {"id": revision}}
 
 

@@ -10,7 +10,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # One Python process (it is most of what a second run spends outside the playbook): the stack up, or already up,
 # and where its pieces are.
-read -r mirror releases bin < <(python -m harness.platform up --state-dir "$state" --paths)
+read -r mirror releases bin git_server < <(python -m harness.platform up --state-dir "$state" --paths)
 kubectl="$bin/kubectl"
 bash harness/builds/fetch-argocd.sh v3.6.1 >/dev/null
 
@@ -26,16 +26,19 @@ fi
 
 started=$SECONDS
 APHEX_DEMO_CLOUDFLARE_PORT="$port" ansible-playbook playbooks/bootstrap.yml -i inventories/demo \
-  -e "aphex_chart_mirror=$mirror" -e "aphex_release_manifests_dir=$releases" "${@:2}"
+  -e "aphex_chart_mirror=$mirror" -e "aphex_release_manifests_dir=$releases" -e "aphex_git_server_url=$git_server" \
+  "${@:2}"
 echo
 echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver tried to reach the cluster network" \
   "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s) (refused: harness/controlplane/egress_guard.py)"
 # A tenant's push, as GitHub delivers it, through acme's EventListener (the real Tekton Triggers and
-# interceptors) to its pipeline's run (the real Tekton controller; KWOK completes the steps).
-python -m harness.platform push acme acme-corp/web --state-dir "$state"
+# interceptors) to its pipeline's run (the real Tekton controller; KWOK completes the steps), whose deploy step has
+# the real ArgoCD deploy the pushed commit of acme-corp/web - served by the test platform's Git server, in GitHub's
+# place - into the pipeline's namespace.
+python -m harness.platform push acme acme-corp/web --from tools/demo-repository --state-dir "$state"
 echo "demo: after the push, the kube-apiserver had tried to reach the cluster network" \
   "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to Tekton's webhooks" \
   "on loopback: $(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
-echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases   # again: changes nothing"
+echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases -e aphex_git_server_url=$git_server   # again: changes nothing"
 echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"

@@ -76,7 +76,7 @@ TEKTON_COMPONENTS = {
 # The Service names Tekton's own processes dial (the sink calls interceptors by their Service's name): resolved to
 # 127.0.0.1 inside the sink (harness/builds/tekton/eventlistenersink/main.go), every other name refused there.
 LOOPBACK_SERVICE_NAMES = ("tekton-triggers-core-interceptors.tekton-pipelines.svc",)
-PLATFORM_COMPONENTS = ("chart-mirror", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
+PLATFORM_COMPONENTS = ("chart-mirror", "git-server", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
                        "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS)
 
 
@@ -143,7 +143,9 @@ class PlatformStack:
 
     @property
     def info(self) -> dict:
-        """chart_mirror (URL), releases_dir, argocd_namespace; empty when the stack is not up."""
+        """chart_mirror (URL), releases_dir, argocd_namespace, git_server (the tenants' Git server's URL: their
+        repositories in place of GitHub's) and git_root (its repositories: harness/gitserver.py publishes there);
+        empty when the stack is not up."""
         try:
             return json.loads(self.state_file.read_text())
         except (OSError, ValueError):
@@ -166,7 +168,8 @@ class PlatformStack:
         try:
             mirror = build_mirror(self.dir / "mirror", helm)
             info = {"chart_mirror": self._start_mirror(mirror) + "/charts", "releases_dir": str(mirror / "releases"),
-                    "argocd_namespace": ARGOCD_NAMESPACE}
+                    "argocd_namespace": ARGOCD_NAMESPACE, "git_root": str(self.dir / "git"),
+                    "git_server": self._start_git_server(self.dir / "git")}
             self._start_scheduler()
             self._start_kwok(kwok, kwok_source)
             redis = self._start_redis()
@@ -206,6 +209,15 @@ class PlatformStack:
         self.plane._wait_ready("chart-mirror", process,  # pylint: disable=protected-access
                                lambda: self.plane._http_ok(url + "/charts/index.yaml"))  # pylint: disable=protected-access
         return url
+
+    def _start_git_server(self, root: Path) -> str:
+        root.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        process = self.plane._spawn("git-server", [  # pylint: disable=protected-access
+            os.path.realpath(sys.executable), str(REPO / "harness" / "gitserver.py"), str(root), str(port)],
+            env={"PATH": "/usr/bin:/bin"})
+        self.plane._wait_ready("git-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        return f"http://127.0.0.1:{port}"
 
     def _start_scheduler(self) -> None:
         kubeconfig = self.plane.add_user("system:kube-scheduler")
@@ -264,10 +276,11 @@ class PlatformStack:
         self.plane._wait_ready("redis", process, lambda: self._port_open(port))  # pylint: disable=protected-access
         return port
 
-    def _argocd_env(self, program: str, helm: Path | None = None) -> dict:
+    def _argocd_env(self, program: str, *tools: Path) -> dict:
+        """TOOLS: programs the process runs by name (helm; the image's scripts beside ArgoCD's binary)."""
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
-        path = os.pathsep.join(p for p in (str(helm.parent) if helm else "", "/usr/bin", "/bin") if p)
+        path = os.pathsep.join([*(str(tool.parent) for tool in tools), "/usr/bin", "/bin"])
         config = home / "app-config"  # what the container image keeps in /app/config
         for folder in ("tls", "ssh", "gpg", "plugin"):
             (config / folder).mkdir(parents=True, exist_ok=True)
@@ -283,7 +296,7 @@ class PlatformStack:
         process = self.plane._spawn("argocd-repo-server", [  # pylint: disable=protected-access
             str(argocd), "--address", "127.0.0.1", "--port", str(port), "--metrics-address", "127.0.0.1",
             "--metrics-port", str(metrics), "--redis", f"127.0.0.1:{redis}", "--loglevel", "info",
-            "--logformat", "text"], env=self._argocd_env("argocd-repo-server", helm))
+            "--logformat", "text"], env=self._argocd_env("argocd-repo-server", argocd, helm))
         self.plane._wait_ready("argocd-repo-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
         return port
 

@@ -136,6 +136,14 @@ options:
         (ArgoCD included), so a tenant can never claim a platform host such as ArgoCD's or the sign-in pages'.
     type: str
     default: ""
+  git_server_url:
+    description:
+      - The Git server the tenants' repositories live on, as an C(https) or C(http) URL without credentials -
+        C(https://github.com), or a GitHub Enterprise Server's URL. Each pipeline's AppProject lets ArgoCD deploy
+        from C(<git_server_url>/<repo>) and C(<git_server_url>/<repo>.git) only, the URLs GitHub gives the
+        repository (its C(clone_url) is what the pipeline clones and deploys).
+    type: str
+    default: https://github.com
   tunnels:
     description:
       - Organizations get a C(cloudflared) Deployment (pinned image, token from the Secret C(cloudflared-token)

@@ -20,7 +20,7 @@ import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
 
-from harness import github
+from harness import REPO, github
 from harness.controlplane.audit import AuditLog
 from harness.controlplane.cluster import ADMIN_USER
 from harness.inventory import onboard, org, pipeline, tenant_writes, write_inventory
@@ -29,6 +29,9 @@ from harness.platform.live import TEST_MODE, applications, bootstrapped_platform
 from harness.platform.push import pipeline_runs
 from harness.platform.stack import TEKTON_COMPONENTS, TEKTON_NAMESPACE, PlatformStack
 
+# A pipeline that deploys: the catalog's build-and-deploy-v1, copied as a tenant would.
+DEPLOYING, DEPLOYING_REPO = "acme-shop", "acme-corp/shop"
+BUILD_AND_DEPLOY = (REPO / "files/pipeline-catalog/v1/build-and-deploy.yaml").read_text()
 KEPT = {"platform-crds", "platform-rbac", "tekton-pipelines", "tekton-triggers", "external-secrets",
         "pipeline-catalog"}
 ORGANIZATIONS = ("acme", "bolt")
@@ -59,10 +62,13 @@ def tekton(tmp_path_factory):
         plane = platform["plane"]
         # Onboarded once Tekton's webhooks are in place, so every tenant object goes through them.
         wait_for(lambda: all(webhook_ready(platform["api"], kind, name) for kind, name in WEBHOOKS), timeout=120)
+        # The tenants' repositories are on the test platform's Git server, in GitHub's place.
         inventory = write_inventory(work / "tenants", plane.admin_kubeconfig,
+                                    aphex_git_server_url=platform["info"]["git_server"],
                                     aphex_organizations=[org(name) for name in ORGANIZATIONS],
                                     aphex_pipelines=[pipeline(f"{name}-web", name, f"{name}-corp/web")
-                                                     for name in ORGANIZATIONS])
+                                                     for name in ORGANIZATIONS]
+                                    + [pipeline(DEPLOYING, "acme", DEPLOYING_REPO, pipeline=BUILD_AND_DEPLOY)])
         platform["onboarded"] = onboard(inventory)
         platform["tenants"] = inventory
         yield platform
@@ -424,3 +430,184 @@ def test_a_failing_step_fails_the_run_naming_the_step(tekton):
         namespace="bolt-web", label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}").to_dict()["items"]
     [message] = [c["message"] for c in task_runs[0]["status"]["conditions"] if c["type"] == "Succeeded"]
     assert message == '"step-clone" exited with code 1: Error', message
+
+
+# Issue 23 item 4: the deploy step deploys through the real ArgoCD, inside the tenant's box. The tenant's repository is
+# on the test platform's Git server (harness/gitserver.py: git http-backend on loopback), in GitHub's place.
+SHOP = {
+    "deploy/deployment.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      containers:
+        - name: shop
+          image: registry.example.test/acme/shop:1.0.0
+          ports: [{containerPort: 8080}]
+          securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 10001}
+""",
+    "deploy/service.yaml": """apiVersion: v1
+kind: Service
+metadata: {name: shop}
+spec:
+  selector: {app: shop}
+  ports: [{port: 80, targetPort: 8080}]
+""",
+}
+# What a tenant's repository must not deploy (each: the file added, where it would land, what ArgoCD says).
+OUT_OF_THE_BOX = {
+    "a ClusterRoleBinding": ("deploy/escalate.yaml", """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: acme-shop-escalate}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: pipeline-runner, namespace: acme-shop}]
+""", ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "acme-shop-escalate", None),
+        "ClusterRoleBinding"),
+    "an object in another namespace": ("deploy/elsewhere.yaml", """apiVersion: v1
+kind: ConfigMap
+metadata: {name: acme-shop-elsewhere, namespace: acme-web}
+data: {planted: "yes"}
+""", ("v1", "ConfigMap", "acme-shop-elsewhere", "acme-web"), "acme-web"),
+    "a NetworkPolicy": ("deploy/open.yaml", """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-everything}
+spec:
+  podSelector: {}
+  ingress: [{}]
+  egress: [{}]
+""", ("networking.k8s.io/v1", "NetworkPolicy", "allow-everything", DEPLOYING), "NetworkPolicy"),
+    "a ResourceQuota": ("deploy/quota.yaml", """apiVersion: v1
+kind: ResourceQuota
+metadata: {name: more}
+spec: {hard: {pods: "1000"}}
+""", ("v1", "ResourceQuota", "more", DEPLOYING), "ResourceQuota"),
+}
+
+
+def push_to_deploy(tekton, listeners, files: dict, message: str) -> tuple:
+    """Commit FILES to the tenant's repository, deliver the push, wait for the run to succeed and run its deploy
+    step as its container would (harness/platform/steps.py); returns (commit, run, the step's output)."""
+    from harness.gitserver import publish
+    from harness.platform.steps import run_on_host_steps
+
+    api, info = tekton["api"], tekton["info"]
+    commit = publish(info["git_root"], DEPLOYING_REPO, files, message)
+    url, secret = listeners["acme"]
+    answer = github.deliver(url, "push", github.push(DEPLOYING_REPO, commit, server=info["git_server"]), secret)
+    run = created_run(api, answer)
+    condition = succeeded(api, run)
+    # Completed: succeeded with a task skipped (the build, the push naming no image).
+    assert (condition["status"], condition["reason"]) == ("True", "Completed"), condition
+    assert condition["message"] == "Tasks Completed: 3 (Failed: 0, Cancelled 0), Skipped: 1", condition
+    steps = run_on_host_steps(tekton["plane"], api, run, tekton["plane"].dir / "steps")
+    assert list(steps) == ["deploy/step-apply-application"], list(steps)
+    return commit, run, steps["deploy/step-apply-application"].stdout
+
+
+def application(api) -> dict:
+    return get(api, "argoproj.io/v1alpha1", "Application", DEPLOYING, DEPLOYING) or {}
+
+
+def argocd_messages(app: dict) -> str:
+    """Everything ArgoCD said about the app's last sync and its conditions."""
+    status = app.get("status") or {}
+    operation = status.get("operationState") or {}
+    said = [operation.get("message", "")] + [r.get("message", "") for r in
+                                             (operation.get("syncResult") or {}).get("resources") or []]
+    said += [c.get("message", "") for c in status.get("conditions") or []]
+    return "\n".join(m for m in said if m)
+
+
+def test_a_push_deploys_the_pushed_commit_through_argocd_into_the_pipelines_namespace(tekton, listeners):
+    api = tekton["api"]
+    audit = AuditLog(tekton["plane"].audit_log)
+    mark = audit.mark()
+    commit, run, output = push_to_deploy(tekton, listeners, SHOP, "shop 1.0.0")
+    assert f"application.argoproj.io/{DEPLOYING} serverside-applied" in output, output
+    # The deploy step wrote the Application as the pipeline's own identity, and nobody else did.
+    writers = {event.user for event in audit.writes(since=mark) if event.resource == "applications"
+               and event.namespace == DEPLOYING}
+    assert writers == {f"system:serviceaccount:{DEPLOYING}:pipeline-runner"}, writers
+
+    def deployed():
+        status = application(api).get("status") or {}
+        return ((status.get("sync") or {}).get("status"), (status.get("health") or {}).get("status"),
+                (status.get("sync") or {}).get("revision"))
+
+    assert wait_for(lambda: deployed() == ("Synced", "Healthy", commit), timeout=180), (
+        deployed(), argocd_messages(application(api)))
+    app = application(api)
+    assert app["spec"]["project"] == DEPLOYING and app["spec"]["source"]["repoURL"].endswith(f"/{DEPLOYING_REPO}.git")
+    deployment = client.AppsV1Api(api).read_namespaced_deployment("shop", DEPLOYING)
+    assert deployment.spec.template.spec.containers[0].image == "registry.example.test/acme/shop:1.0.0"
+    assert deployment.status.ready_replicas == 2  # KWOK's pods, admitted by the namespace's Pod Security and quota
+    assert client.CoreV1Api(api).read_namespaced_service("shop", DEPLOYING).spec.ports[0].port == 80
+
+
+@pytest.mark.parametrize("case", list(OUT_OF_THE_BOX))
+def test_a_push_that_would_leave_the_box_is_refused_by_argocd_and_nothing_of_it_lands(tekton, listeners, case):
+    api = tekton["api"]
+    path, text, (api_version, kind, name, namespace), named = OUT_OF_THE_BOX[case]
+    commit, _, _ = push_to_deploy(tekton, listeners, {**SHOP, path: text}, f"shop with {case}")
+
+    def refused():
+        # ArgoCD validates every object of the sync against the project before applying any; an automated sync
+        # refused so is retried with back-off (phase Running, "Retrying attempt #N"), each attempt refused again.
+        app = application(api)
+        operation = (app.get("status") or {}).get("operationState") or {}
+        revisions = {(operation.get("syncResult") or {}).get("revision"),
+                     ((operation.get("operation") or {}).get("sync") or {}).get("revision")}
+        return commit in revisions and "one or more synchronization tasks are not valid" in operation.get(
+            "message", "")
+
+    assert wait_for(refused, timeout=180), argocd_messages(application(api))
+    said = argocd_messages(application(api))
+    assert "not permitted in project" in said and named in said, said
+    assert get(api, api_version, kind, name, namespace) is None
+    # What was deployed before stays as it was.
+    assert client.AppsV1Api(api).read_namespaced_deployment("shop", DEPLOYING).status.ready_replicas == 2
+
+
+def test_a_pipeline_resolves_definitions_from_its_own_namespace_and_the_catalog_only(tekton):
+    """Issue 23 item 3: Tekton's cluster resolver reads any namespace; the admission policy aphex-tenant-resolution
+    refuses a tenant's ResolutionRequest for another one, so bolt's run cannot take acme's Pipeline."""
+    api = tekton["api"]
+    requests = dynamic.DynamicClient(api).resources.get(api_version="resolution.tekton.dev/v1beta1",
+                                                         kind="ResolutionRequest")
+
+    def request(namespace: str) -> dict:
+        return {"apiVersion": "resolution.tekton.dev/v1beta1", "kind": "ResolutionRequest",
+                "metadata": {"generateName": "probe-", "namespace": "bolt-web",
+                             "labels": {"resolution.tekton.dev/type": "cluster"}},
+                "spec": {"params": [{"name": "kind", "value": "pipeline"}, {"name": "name", "value": "acme-web"},
+                                    {"name": "namespace", "value": namespace}]}}
+
+    # Refused whoever asks - the cluster admin here, Tekton's controller below.
+    with pytest.raises(ApiException) as refused:
+        requests.create(body=request("acme-web"), namespace="bolt-web")
+    message = json.loads(refused.value.body)["message"]
+    assert refused.value.status == 403 and "aphex-tenant-resolution" in message, message
+    assert "may resolve Tekton definitions with the cluster resolver from its own namespace and pipeline-catalog " \
+           "only, not from acme-web" in message, message
+    allowed = requests.create(body=request("pipeline-catalog"), namespace="bolt-web").to_dict()
+    requests.delete(name=allowed["metadata"]["name"], namespace="bolt-web")
+
+    runs = dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="PipelineRun")
+    run = runs.create(namespace="bolt-web", body={
+        "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+        "metadata": {"generateName": "borrowed-", "namespace": "bolt-web"},
+        "spec": {"pipelineRef": {"resolver": "cluster", "params": [
+                     {"name": "kind", "value": "pipeline"}, {"name": "name", "value": "acme-web"},
+                     {"name": "namespace", "value": "acme-web"}]},
+                 "params": [{"name": "git-url", "value": "https://github.com/bolt-corp/web.git"},
+                            {"name": "git-revision", "value": "f7" * 20},
+                            {"name": "repo-full-name", "value": ["bolt-corp/web"]}],
+                 "taskRunTemplate": {"serviceAccountName": "pipeline-runner"}}}).to_dict()
+    condition = succeeded(api, run)
+    assert condition["status"] == "False" and "aphex-tenant-resolution" in condition["message"], condition
+    assert not dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="TaskRun").get(
+        namespace="bolt-web", label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}").to_dict()["items"]

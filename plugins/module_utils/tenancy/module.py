@@ -9,8 +9,9 @@ from __future__ import annotations
 import gc
 
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_NAMESPACE, PLATFORM_NAMESPACE
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, TenancySettings
-from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import checked_apps_domain, validate_tenants
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import CLOUDFLARED_IMAGE, DEFAULT_QUOTA, GITHUB, TenancySettings
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import (
+    checked_apps_domain, checked_git_server_url, validate_tenants)
 
 
 # documented in the doc fragment `tenancy`
@@ -30,6 +31,7 @@ TENANCY_ARGS = {
     "egress": {"type": "str", "default": "open", "choices": ["open", "restricted"]},
     "ingress_namespaces": {"type": "list", "elements": "str", "default": []},
     "apps_domain": {"type": "str", "default": ""},
+    "git_server_url": {"type": "str", "default": GITHUB},
     "tunnels": {"type": "bool", "default": False},
     "cloudflared_image": {"type": "str", "default": ""},
     "cloudflared_replicas": {"type": "int", "default": 2},
@@ -49,6 +51,7 @@ def settings_from(params: dict) -> TenancySettings:
         cloudflared_image=params["cloudflared_image"] or CLOUDFLARED_IMAGE,
         cloudflared_replicas=params["cloudflared_replicas"],
         apps_domain=checked_apps_domain(params["apps_domain"]),
+        git_server_url=checked_git_server_url(params["git_server_url"]),
     )
 
 

@@ -104,6 +104,8 @@ PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 # `restricted`.
 PIPELINE_POD_SECURITY = "baseline"
 ORGANIZATION_POD_SECURITY = "restricted"
+# Where the tenants' repositories live unless the platform names its own Git server (a GitHub Enterprise Server).
+GITHUB = "https://github.com"
 CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.11.1"
 TOKEN_SECRET = "cloudflared-token"
 
@@ -128,6 +130,8 @@ class TenancySettings:
     # Each pipeline may route <pipeline>.<apps_domain> and its subdomains (Ingress hosts, HTTPRoute hostnames);
     # empty: no host at all.
     apps_domain: str = ""
+    # ArgoCD deploys a pipeline from <git_server_url>/<repo> only (its AppProject's sourceRepos).
+    git_server_url: str = GITHUB
 
     def webhook_url(self, org: str) -> str:
         return f"https://{org}.{self.webhook_domain}" if self.webhook_domain else ""
@@ -391,7 +395,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
         # role bindings) is not the tenant's to deploy: ArgoCD applies with cluster-wide rights.
         _object(ARGOCD_V1ALPHA1, "AppProject", name, labels, settings.argocd_namespace, spec={
             "description": f"Project for {name} pipeline",
-            "sourceRepos": [f"https://github.com/{repo}", f"https://github.com/{repo}.git"],
+            "sourceRepos": [f"{settings.git_server_url}/{repo}", f"{settings.git_server_url}/{repo}.git"],
             "sourceNamespaces": [name],
             "destinations": [{"server": IN_CLUSTER, "namespace": name}],
             "clusterResourceWhitelist": [],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from urllib.parse import urlsplit
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -220,6 +221,25 @@ def validate_tenants(organizations, pipelines, default_quota=None, subject=None)
     if problems:
         raise TenantValidationError(problems)
     return organizations, pipelines
+
+
+def checked_git_server_url(value) -> str:
+    """The tenants' Git server (aphex_git_server_url) without a trailing slash; refused, naming the variable, unless
+    it is an http(s) URL of a host without credentials, query or fragment: ArgoCD deploys from below it only."""
+    text = str(value or "").strip().rstrip("/")
+    try:
+        url = urlsplit(text)
+        url.port  # pylint: disable=pointless-statement  # raises on a port that is not a number
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("https", "http") or not url.hostname:
+        shown = "(a URL with credentials)" if "@" in text else f"'{value}'"
+        raise TenantValidationError([f"aphex_git_server_url: {shown} is not an http(s) URL of a Git server "
+                                     "(such as https://github.com)"])
+    if url.username is not None or url.password is not None or url.query or url.fragment or "?" in text or "#" in text:
+        raise TenantValidationError(["aphex_git_server_url: the URL must name the server only - no credentials (the "
+                                     "repository credentials belong in ArgoCD), query or fragment"])
+    return text
 
 
 def checked_apps_domain(value) -> str:

@@ -49,6 +49,25 @@ def test_catalog_pipeline_tasks_resolve_within_the_catalog():
         assert params["name"] in tasks and params["namespace"] == "pipeline-catalog"
 
 
+def test_catalog_pipeline_tasks_pass_what_their_tasks_declare():
+    tasks = {doc["metadata"]["name"]: doc for doc in CATALOG_V1 if doc["kind"] == "Task"}
+    pipeline = next(doc for doc in CATALOG_V1 if doc["kind"] == "Pipeline")
+    for entry in pipeline["spec"]["tasks"]:
+        task = tasks[{p["name"]: p["value"] for p in entry["taskRef"]["params"]}["name"]]["spec"]
+        declared = {p["name"]: p for p in task.get("params", [])}
+        passed = {p["name"] for p in entry.get("params", [])}
+        assert passed <= set(declared), (entry["name"], passed - set(declared))
+        assert {name for name, p in declared.items() if "default" not in p} <= passed, entry["name"]
+
+
+def test_the_catalog_pipeline_deploys_the_pushed_revision_of_its_own_repository():
+    pipeline = next(doc for doc in CATALOG_V1 if doc["metadata"]["name"] == "build-and-deploy-v1")
+    deploy = next(task for task in pipeline["spec"]["tasks"] if task["name"] == "deploy")
+    assert {p["name"]: p["value"] for p in deploy["params"]} == {
+        "app-name": "$(context.pipelineRun.namespace)", "repo-url": "$(params.git-url)",
+        "repo-revision": "$(params.git-revision)", "manifest-path": "$(params.deploy-path)"}
+
+
 def test_contract_v1_lines_up_with_the_dispatcher():
     """What run-pipeline-v1 passes is exactly what a contract-v1 pipeline accepts, types included."""
     dispatcher = _dispatcher_template("p", {}, "org-x")

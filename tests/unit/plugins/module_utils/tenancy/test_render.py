@@ -92,6 +92,15 @@ def test_a_pipeline_deploys_only_through_its_own_project_into_its_own_namespace(
     assert applications["resources"] == ["applications"]
 
 
+def test_a_pipeline_deploys_from_its_own_repository_on_the_platforms_git_server_only():
+    repo = PIPELINE["repo"]
+    github = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings()))[("AppProject", "web")]["spec"]
+    assert github["sourceRepos"] == [f"https://github.com/{repo}", f"https://github.com/{repo}.git"]
+    enterprise = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings(
+        git_server_url="https://git.example.com")))[("AppProject", "web")]["spec"]
+    assert enterprise["sourceRepos"] == [f"https://git.example.com/{repo}", f"https://git.example.com/{repo}.git"]
+
+
 def _every_variant():
     """Objects of an organization and a pipeline with every option that adds a kind turned on."""
     org = {"name": "acme", "display_name": "Acme", "admin_users": ["admin@acme.io"]}

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import (
-    TenantValidationError, checked_apps_domain, validate_tenants)
+    TenantValidationError, checked_apps_domain, checked_git_server_url, validate_tenants)
 
 from tests.fixtures.invalid_tenants import CASES, org, pipe
 
@@ -92,3 +92,29 @@ def test_an_apps_domain_that_is_not_a_dns_name_is_named(value):
     with pytest.raises(TenantValidationError) as refused:
         checked_apps_domain(value)
     assert refused.value.problems == [f"aphex_tenant_apps_domain: '{value}' is not a DNS name"]
+
+
+@pytest.mark.parametrize("value, url", [("https://github.com", "https://github.com"),
+                                        ("https://git.example.com:8443/scm/", "https://git.example.com:8443/scm"),
+                                        ("http://127.0.0.1:8080", "http://127.0.0.1:8080")])
+def test_the_git_server_is_an_http_url_kept_without_its_trailing_slash(value, url):
+    assert checked_git_server_url(value) == url
+
+
+@pytest.mark.parametrize("value", ["", "github.com", "git@github.com:org", "ftp://git.example.com", "https://",
+                                   "https://git.example.com:http"])
+def test_a_git_server_that_is_not_an_http_url_is_named(value):
+    with pytest.raises(TenantValidationError) as refused:
+        checked_git_server_url(value)
+    [problem] = refused.value.problems
+    assert problem.startswith("aphex_git_server_url: ") and "is not an http(s) URL of a Git server" in problem
+
+
+@pytest.mark.parametrize("value", ["https://user:hunter2@git.example.com", "https://git.example.com?x=1",
+                                   "https://git.example.com#main"])
+def test_a_git_server_url_with_credentials_query_or_fragment_is_refused_without_echoing_it(value):
+    with pytest.raises(TenantValidationError) as refused:
+        checked_git_server_url(value)
+    [problem] = refused.value.problems
+    assert problem.startswith("aphex_git_server_url: the URL must name the server only")
+    assert "hunter2" not in problem

@@ -1,0 +1,69 @@
+"""The loopback Git server serves what publish() committed to a real `git clone`, commit after commit, and refuses a
+push over HTTP."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from harness import REPO
+from harness.gitserver import publish
+
+
+@pytest.fixture
+def server(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = tmp_path / "repos"
+    process = subprocess.Popen([sys.executable, str(REPO / "harness" / "gitserver.py"), str(root), str(port)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().startswith(f"git server at http://127.0.0.1:{port}")
+        yield root, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def git(*args, cwd=None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
+                               "GIT_TERMINAL_PROMPT": "0"}).stdout.strip()
+
+
+def test_a_clone_gets_the_published_tree_and_a_fetch_the_next_commit(server, tmp_path):
+    root, url = server
+    first = publish(root, "acme-corp/web", {"deploy/app.yaml": "kind: ConfigMap\n", "README": "web\n"})
+    assert git("ls-remote", f"{url}/acme-corp/web.git").splitlines() == [f"{first}\tHEAD", f"{first}\trefs/heads/main"]
+    git("clone", "--quiet", f"{url}/acme-corp/web.git", str(tmp_path / "web"))
+    assert (tmp_path / "web" / "deploy" / "app.yaml").read_text() == "kind: ConfigMap\n"
+    second = publish(root, "acme-corp/web", {"deploy/app.yaml": "kind: Secret\n"})
+    git("fetch", "--quiet", "origin", cwd=tmp_path / "web")
+    assert git("rev-parse", "origin/main", cwd=tmp_path / "web") == second
+    assert git("rev-parse", f"{second}^", cwd=tmp_path / "web") == first
+    # The whole tree is replaced: README is gone from the second commit.
+    assert git("ls-tree", "-r", "--name-only", second, cwd=tmp_path / "web") == "deploy/app.yaml"
+
+
+def test_the_same_tree_gives_the_same_commit_and_publishing_it_again_makes_none(tmp_path):
+    files = {"deploy/app.yaml": "kind: ConfigMap\n"}
+    first = publish(tmp_path / "a", "o/r", files)
+    assert publish(tmp_path / "b", "o/r", files) == first
+    assert publish(tmp_path / "a", "o/r", files, "again") == first
+    assert git("--git-dir", str(tmp_path / "a" / "o" / "r.git"), "rev-list", "--count", "main") == "1"
+
+
+def test_nothing_can_be_pushed_over_http(server, tmp_path):
+    root, url = server
+    published = publish(root, "acme-corp/web", {"a": "1\n"})
+    git("clone", "--quiet", f"{url}/acme-corp/web.git", str(tmp_path / "web"))
+    (tmp_path / "web" / "a").write_text("2\n")
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-am", "change", cwd=tmp_path / "web")
+    pushed = subprocess.run(["git", "push", "origin", "main"], cwd=tmp_path / "web", capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_TERMINAL_PROMPT": "0"},
+                            check=False)
+    assert pushed.returncode != 0
+    assert git("ls-remote", f"{url}/acme-corp/web.git", "refs/heads/main").split()[0] == published
