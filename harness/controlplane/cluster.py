@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from . import egress_guard
-from .pki import Pki, write_private
+from .pki import IN_CLUSTER_NAMES, Pki, write_private
 
 ADMIN_USER = "aphex-admin"
 # Non-admin users every cluster gets; tests bind them to roles to check RBAC.
@@ -117,6 +117,13 @@ def free_port(below: int | None = None) -> int:
                 continue
             return port
     raise ControlPlaneError(f"no free loopback port between 20000 and {below}")
+
+
+def port_open(port: int) -> bool:
+    """Something listens on the loopback port."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def has_default_route() -> bool:
@@ -371,19 +378,31 @@ class ControlPlane:
         harness/platform/as_deployed.py adds for a webhook served by a local process)."""
         return egress_guard.routed(self.egress_log)
 
+    @property
+    def egress_proxy(self) -> str:
+        """The egress guard's loopback HTTP proxy, for the HTTPS_PROXY of a local process that stands in for an
+        in-cluster controller: what it dials by in-cluster name reaches the API server or is refused and counted."""
+        return self.recorded_state()["egress_proxy"]
+
     def _start_egress_guard(self) -> None:
         self.egress_log.touch()
         self.egress_routes.write_text("{}")
+        port = free_port()
+        self._state["egress_proxy"] = f"http://127.0.0.1:{port}"
         process = self._spawn("egress-guard", [os.path.realpath(sys.executable), egress_guard.__file__,
                                                str(self.egress_socket), str(self.egress_log),
-                                               str(self.egress_routes)])
-        self._wait_ready("egress-guard", process, self.egress_socket.exists)
+                                               str(self.egress_routes), str(port)])
+        self._wait_ready("egress-guard", process, lambda: self.egress_socket.exists() and port_open(port))
         (self.dir / "egress-selector.yaml").write_text(EGRESS_SELECTOR.format(socket=self.egress_socket))
 
     def _start_apiserver(self) -> None:
         port = free_port()
         self._state["url"] = url = f"https://127.0.0.1:{port}"
         self._save_state()
+        # The in-cluster names of the API server (`kubernetes.default`, the Kubernetes provider's default server in
+        # External Secrets) lead to it through the egress proxy, as a Service's name would in a cluster.
+        for name in IN_CLUSTER_NAMES:
+            egress_guard.add_route(self.egress_routes, f"{name}:443", port)
         (self.dir / "audit-policy.yaml").write_text(AUDIT_POLICY)
         sa_key = self.pki.service_account_key
         argv = [

@@ -10,8 +10,13 @@ never dialled, whatever a chart installs:
   is how the kube-apiserver reaches an admission webhook the test platform runs as a local process (Tekton's);
 - every other target is answered 403.
 
+The same proxy also listens on a loopback TCP port, for the local processes that stand in for in-cluster
+controllers (External Secrets): their HTTP clients take it from HTTPS_PROXY/HTTP_PROXY, so a request to an
+in-cluster name such as `kubernetes.default:443` arrives here by name - routed to the API server's loopback port
+(a route the control plane writes) or refused and counted like the kube-apiserver's.
+
 Each connection is one JSON line in the log: {time, request} and, when it was handed to loopback, routed (the
-port). Stdlib only; run as a script: egress_guard.py SOCKET LOG [ROUTES]
+port). Stdlib only; run as a script: egress_guard.py SOCKET LOG [ROUTES [TCP_PORT]]
 """
 import json
 import os
@@ -50,13 +55,20 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
                 pass
 
 
-def serve(socket_path: str, log_path: str, routes_path: str | None = None) -> None:
+def serve(socket_path: str, log_path: str, routes_path: str | None = None, tcp_port: int | None = None) -> None:
     if os.path.exists(socket_path):
         os.unlink(socket_path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)
     os.chmod(socket_path, 0o600)
     server.listen(64)
+    servers = [server]
+    if tcp_port:
+        proxy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        proxy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        proxy.bind((LOOPBACK, tcp_port))
+        proxy.listen(64)
+        servers.append(proxy)
     lock = threading.Lock()
 
     def record(entry: dict) -> None:
@@ -72,6 +84,9 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None) -> No
                 if not chunk:
                     break
                 request += chunk
+            if not request:  # a probe that connected and went (the control plane's readiness check): no attempt
+                connection.close()
+                return
             line = request.split(b"\r\n", 1)[0].decode("latin-1")
             parts = line.split()
             port = routes_from(routes_path).get(parts[1]) if len(parts) == 3 and parts[0] == "CONNECT" else None
@@ -97,9 +112,14 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None) -> No
         connection.close()
         upstream.close()
 
-    while True:
-        connection = server.accept()[0]
-        threading.Thread(target=handle, args=(connection,), daemon=True).start()
+    def accept(listener):
+        while True:
+            connection = listener.accept()[0]
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    for listener in servers[1:]:
+        threading.Thread(target=accept, args=(listener,), daemon=True).start()
+    accept(servers[0])
 
 
 def _entries(log_path) -> list:
@@ -133,4 +153,5 @@ def add_route(routes_path, target: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    serve(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None,
+          int(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -19,6 +19,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 VALIDITY = dt.timedelta(days=30)
 
 
+IN_CLUSTER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local")
+
+
 def private_key_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -130,7 +133,9 @@ class Pki:
         self.directory.mkdir(parents=True, exist_ok=True)
         serving = CertificateAuthority.create("aphex-test-serving-ca")
         self.serving_ca.write_bytes(serving.cert_pem())
-        cert, key = serving.issue("kube-apiserver", server=True, ips=["127.0.0.1"], dns=["localhost"])
+        # The names pods reach the API server by, as a cluster's serving certificate carries them: a local process
+        # standing in for a controller is sent to this API server when it dials one (egress_guard.py routes them).
+        cert, key = serving.issue("kube-apiserver", server=True, ips=["127.0.0.1"], dns=["localhost", *IN_CLUSTER_NAMES])
         self.serving_cert.write_bytes(cert)
         write_private(self.serving_key, key)
         CertificateAuthority.create("aphex-test-client-ca").save(self.client_ca, self.client_ca_key)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from pathlib import Path
 import yaml
 
 from harness import REPO
-from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port
+from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port, port_open
 
 # The builds and the chart mirror import Ansible and the Kubernetes client (the catalog, the release manifests):
 # imported where they are used, so that asking whether the stack is up (every `make demo`) costs none of it.
@@ -76,8 +75,13 @@ TEKTON_COMPONENTS = {
 # The Service names Tekton's own processes dial (the sink calls interceptors by their Service's name): resolved to
 # 127.0.0.1 inside the sink (harness/builds/tekton/eventlistenersink/main.go), every other name refused there.
 LOOPBACK_SERVICE_NAMES = ("tekton-triggers-core-interceptors.tekton-pipelines.svc",)
+# The external-secrets app's controller (the chart's Deployment of the release's name), built from the source of the
+# chart's app version in ../shared/upstream (harness/builds/build-external-secrets.sh).
+EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+EXTERNAL_SECRETS_VERSION = "v1.3.2"
 PLATFORM_COMPONENTS = ("chart-mirror", "git-server", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
-                       "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS)
+                       "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS,
+                       "external-secrets")
 
 
 def built(script: str, *args: str) -> Path:
@@ -104,11 +108,16 @@ def tekton_binaries() -> Path:
     return built("build-tekton.sh")
 
 
+def external_secrets_binary() -> Path:
+    return built("build-external-secrets.sh", EXTERNAL_SECRETS_VERSION)
+
+
 def build_tools() -> dict:
     """Every binary the platform stack runs, built now or taken from its cache, by name: the one list of them
     (`python -m harness.platform build` fills the caches ahead of the tests)."""
     return {"helm": go_tool(*HELM), "kwok": go_tool(*KWOK), "argocd": argocd_binary(),
-            "cert-manager-controller": cert_manager_binary(), "tekton": tekton_binaries()}
+            "cert-manager-controller": cert_manager_binary(), "tekton": tekton_binaries(),
+            "external-secrets": external_secrets_binary()}
 
 
 def module_dir(module: str) -> Path:
@@ -177,6 +186,7 @@ class PlatformStack:
             self._start_application_controller(argocd, redis, repo_server)
             self._start_cert_manager(cert_manager)
             self._start_tekton(tools["tekton"], mirror, helm)
+            self._start_external_secrets(tools["external-secrets"])
         except BaseException:
             self.down()
             raise
@@ -194,12 +204,6 @@ class PlatformStack:
         return subprocess.run([str(self.plane.bin / "kubectl"), "--kubeconfig", str(self.plane.admin_kubeconfig),
                                *args], input=stdin, check=True, capture_output=True, text=True).stdout
 
-    @staticmethod
-    def _port_open(port: int) -> bool:
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            return sock.connect_ex(("127.0.0.1", port)) == 0
-
     def _start_mirror(self, folder: Path) -> str:
         port = free_port()
         process = self.plane._spawn("chart-mirror", [  # pylint: disable=protected-access
@@ -216,7 +220,7 @@ class PlatformStack:
         process = self.plane._spawn("git-server", [  # pylint: disable=protected-access
             os.path.realpath(sys.executable), str(REPO / "harness" / "gitserver.py"), str(root), str(port)],
             env={"PATH": "/usr/bin:/bin"})
-        self.plane._wait_ready("git-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        self.plane._wait_ready("git-server", process, lambda: port_open(port))  # pylint: disable=protected-access
         return f"http://127.0.0.1:{port}"
 
     def _start_scheduler(self) -> None:
@@ -226,7 +230,7 @@ class PlatformStack:
             self.plane._binary("kube-scheduler"), f"--kubeconfig={kubeconfig}",  # pylint: disable=protected-access
             f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
             "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={port}"])
-        self.plane._wait_ready("kube-scheduler", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        self.plane._wait_ready("kube-scheduler", process, lambda: port_open(port))  # pylint: disable=protected-access
 
     def _start_kwok(self, kwok: Path, stages: Path) -> None:
         documents = [{
@@ -273,7 +277,7 @@ class PlatformStack:
         process = self.plane._spawn("redis", [  # pylint: disable=protected-access
             shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port),
             "--save", "", "--appendonly", "no", "--protected-mode", "yes"])
-        self.plane._wait_ready("redis", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        self.plane._wait_ready("redis", process, lambda: port_open(port))  # pylint: disable=protected-access
         return port
 
     def _argocd_env(self, program: str, *tools: Path) -> dict:
@@ -297,7 +301,7 @@ class PlatformStack:
             str(argocd), "--address", "127.0.0.1", "--port", str(port), "--metrics-address", "127.0.0.1",
             "--metrics-port", str(metrics), "--redis", f"127.0.0.1:{redis}", "--loglevel", "info",
             "--logformat", "text"], env=self._argocd_env("argocd-repo-server", argocd, helm))
-        self.plane._wait_ready("argocd-repo-server", process, lambda: self._port_open(port))  # pylint: disable=protected-access
+        self.plane._wait_ready("argocd-repo-server", process, lambda: port_open(port))  # pylint: disable=protected-access
         return port
 
     def _start_application_controller(self, argocd: Path, redis: int, repo_server: int) -> None:
@@ -373,6 +377,23 @@ class PlatformStack:
             time.sleep(0.2)
             if process.poll() is not None:
                 raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
+
+    def _start_external_secrets(self, binary: Path) -> None:
+        """The controller as the chart's Deployment runs it, as its ServiceAccount. The Kubernetes provider dials
+        each store's server - `kubernetes.default` unless the store names one - through HTTPS_PROXY: the egress
+        guard's loopback proxy routes the API server's in-cluster names to it and refuses anything else. Its
+        admission webhook and cert-controller are not run: the test platform's ArgoCD applies no webhook
+        configuration, so nothing calls them."""
+        options = ["--identity", str(self.dir / "external-secrets.kubeconfig"),
+                   "--set", f"HTTPS_PROXY={self.plane.egress_proxy}", "--set", f"HTTP_PROXY={self.plane.egress_proxy}",
+                   "--set", "NO_PROXY=127.0.0.1,localhost"]
+        process = self._spawn_as_deployed(
+            "external-secrets", f"{EXTERNAL_SECRETS_NAMESPACE}/external-secrets", options, binary,
+            # After the Deployment's own arguments, so these win: its addresses listen on every interface.
+            f"--metrics-addr=127.0.0.1:{free_port()}", f"--live-addr=127.0.0.1:{free_port()}")
+        time.sleep(0.2)
+        if process.poll() is not None:
+            raise ControlPlaneError(f"external-secrets' launcher exited:\n{self.plane.log_tail('external-secrets')}")
 
     def start_event_listener(self, organization: str, log_level: str | None = None) -> str:
         """Run an organization's EventListener sink - Tekton Triggers' sink, with the environment and arguments of

@@ -22,11 +22,15 @@ def guard(tmp_path):
     sock = f"/tmp/aphex-guard-test-{os.getpid()}.sock"
     log, routes = tmp_path / "log", tmp_path / "routes.json"
     routes.write_text("{}")
-    process = subprocess.Popen([sys.executable, egress_guard.__file__, sock, str(log), str(routes)])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, egress_guard.__file__, sock, str(log), str(routes), str(port)])
     deadline = time.monotonic() + 10
-    while not os.path.exists(sock) and time.monotonic() < deadline:
+    while not (os.path.exists(sock) and socket.socket().connect_ex(("127.0.0.1", port)) == 0) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield sock, log, routes
+    yield sock, log, routes, port
     process.terminate()
     process.wait(timeout=10)
     if os.path.exists(sock):
@@ -51,10 +55,12 @@ def echo_server():
     server.close()
 
 
-def connect(sock: str, target: str, payload: bytes = b"") -> bytes:
-    with socket.socket(socket.AF_UNIX) as client:
+def connect(sock, target: str, payload: bytes = b"") -> bytes:
+    """CONNECT through the guard's Unix socket (the kube-apiserver's way) or, given a port, its loopback TCP
+    listener (a local controller's HTTPS_PROXY)."""
+    with socket.socket(socket.AF_INET if isinstance(sock, int) else socket.AF_UNIX) as client:
         client.settimeout(10)
-        client.connect(sock)
+        client.connect(("127.0.0.1", sock) if isinstance(sock, int) else sock)
         client.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode() + payload)
         received = b""
         while chunk := client.recv(4096):
@@ -65,14 +71,14 @@ def connect(sock: str, target: str, payload: bytes = b"") -> bytes:
 
 
 def test_an_unrouted_address_is_refused_and_counted(guard):
-    sock, log, _routes = guard
+    sock, log, _routes, _port = guard
     assert connect(sock, "10.0.0.12:443").startswith(b"HTTP/1.1 403")
     assert [a["request"] for a in egress_guard.attempts(log)] == ["CONNECT 10.0.0.12:443 HTTP/1.1"]
     assert egress_guard.routed(log) == []
 
 
 def test_a_routed_address_reaches_loopback_at_its_port(guard, echo_server):
-    sock, log, routes = guard
+    sock, log, routes, _port = guard
     egress_guard.add_route(routes, "10.0.0.17:443", echo_server)
     answer = connect(sock, "10.0.0.17:443", b"hello")
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"echo:hello")
@@ -89,3 +95,13 @@ def test_a_route_holds_a_port_only(tmp_path):
                                   "10.0.0.4:443": 8443}))
     assert egress_guard.routes_from(routes) == {"10.0.0.4:443": 8443}
     assert egress_guard.LOOPBACK == "127.0.0.1"
+
+
+def test_a_local_controller_reaches_the_api_server_by_its_in_cluster_name_and_nothing_else(guard, echo_server):
+    _sock, log, routes, port = guard
+    egress_guard.add_route(routes, "kubernetes.default:443", echo_server)
+    answer = connect(port, "kubernetes.default:443", b"hello")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"echo:hello")
+    assert connect(port, "vault.example.com:443").startswith(b"HTTP/1.1 403")
+    assert [a["request"] for a in egress_guard.attempts(log)] == ["CONNECT vault.example.com:443 HTTP/1.1"]
+    assert [r["request"] for r in egress_guard.routed(log)] == ["CONNECT kubernetes.default:443 HTTP/1.1"]

@@ -17,7 +17,7 @@ import json
 import time
 
 import pytest
-from kubernetes import client, dynamic
+from kubernetes import client, config, dynamic
 from kubernetes.client.exceptions import ApiException
 
 from harness import REPO, github
@@ -611,3 +611,81 @@ def test_a_pipeline_resolves_definitions_from_its_own_namespace_and_the_catalog_
     assert condition["status"] == "False" and "aphex-tenant-resolution" in condition["message"], condition
     assert not dynamic.DynamicClient(api).resources.get(api_version="tekton.dev/v1", kind="TaskRun").get(
         namespace="bolt-web", label_selector=f"tekton.dev/pipelineRun={run['metadata']['name']}").to_dict()["items"]
+
+
+# Issue 23 item 5: organization secrets flow, through the real External Secrets controller (built from the chart's
+# app version's source, run as the chart's ServiceAccount; harness/platform/stack.py).
+ESO = "system:serviceaccount:external-secrets:external-secrets"
+
+
+def external_secret(name: str, namespace: str, organization: str) -> dict:
+    """What a tenant's repository would deploy (ArgoCD applies it with its own rights; the admin stands for it)."""
+    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"refreshInterval": "5s",
+                     "secretStoreRef": {"kind": "ClusterSecretStore", "name": f"org-{organization}-store"},
+                     "target": {"name": name},
+                     "data": [{"secretKey": "token", "remoteRef": {"key": "org-secrets", "property": "registry-token"}}]}}
+
+
+def ready_condition(api, name: str, namespace: str) -> dict:
+    found = get(api, "external-secrets.io/v1", "ExternalSecret", name, namespace) or {}
+    return next((c for c in (found.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"), {})
+
+
+def test_an_organization_admin_fills_in_org_secrets_and_a_pipeline_gets_them_through_the_store(tekton):
+    api, plane = tekton["api"], tekton["plane"]
+    # The organization admin, with their own identity, writes the organization's secrets.
+    admin = config.new_client_from_config(config_file=str(plane.add_user("admin@acme.io")))
+    client.CoreV1Api(admin).patch_namespaced_secret("org-secrets", "org-acme", {
+        "stringData": {"registry-token": "acme-registry-t0ken"}})
+    with pytest.raises(ApiException) as refused:
+        client.CoreV1Api(admin).patch_namespaced_secret("org-secrets", "org-bolt", {"stringData": {"x": "y"}})
+    assert refused.value.status == 403
+    # The organization's store serves them to an ExternalSecret in one of its pipeline namespaces.
+    dynamic.DynamicClient(api).resources.get(api_version="external-secrets.io/v1", kind="ExternalSecret").create(
+        body=external_secret("registry", "acme-web", "acme"), namespace="acme-web")
+    assert wait_for(lambda: ready_condition(api, "registry", "acme-web").get("status") == "True", timeout=90), \
+        ready_condition(api, "registry", "acme-web")
+    written = client.CoreV1Api(api).read_namespaced_secret("registry", "acme-web")
+    assert base64.b64decode(written.data["token"]) == b"acme-registry-t0ken"
+    # Written by the controller as the chart's ServiceAccount, which read the organization's Secret as the store's
+    # own (eso-secrets-reader, a token it asked the TokenRequest API for), through the API server's in-cluster name.
+    audit = AuditLog(plane.audit_log)
+    assert [e for e in audit.writes(user=ESO) if e.resource == "secrets" and e.namespace == "acme-web"]
+    assert [e for e in audit.events(user="system:serviceaccount:org-acme:eso-secrets-reader")
+            if e.resource == "secrets" and e.name == "org-secrets" and e.verb == "get"]
+    assert "CONNECT kubernetes.default:443 HTTP/1.1" in {entry["request"] for entry in plane.egress_routed()}
+
+
+def test_another_organizations_pipeline_is_refused_by_the_stores_conditions(tekton):
+    api = tekton["api"]
+    dynamic.DynamicClient(api).resources.get(api_version="external-secrets.io/v1", kind="ExternalSecret").create(
+        body=external_secret("stolen", "bolt-web", "acme"), namespace="bolt-web")
+
+    def refused():
+        condition = ready_condition(api, "stolen", "bolt-web")
+        return condition if condition.get("status") == "False" else None
+
+    condition = wait_for(refused, timeout=60)
+    assert condition, ready_condition(api, "stolen", "bolt-web")
+    assert (condition["reason"], condition["message"]) == (
+        "SecretSyncedError", "could not get secret data from provider"), condition
+    # Why, in the controller's Event on the ExternalSecret.
+    reason = 'using cluster store "org-acme-store" is not allowed from namespace "bolt-web": denied by spec.condition'
+
+    def said():
+        events = client.CoreV1Api(api).list_namespaced_event(
+            "bolt-web", field_selector="involvedObject.kind=ExternalSecret,involvedObject.name=stolen").items
+        return [event.message for event in events if reason in (event.message or "")]
+
+    assert wait_for(said, timeout=30), client.CoreV1Api(api).list_namespaced_event(
+        "bolt-web", field_selector="involvedObject.name=stolen").items
+    assert get(api, "v1", "Secret", "stolen", "bolt-web") is None
+
+
+def test_the_external_secrets_controller_dialled_nothing_off_loopback(tekton):
+    plane = tekton["plane"]
+    assert plane.egress_attempts() == []
+    log = (plane.dir / "logs" / "external-secrets.log").read_text(errors="replace")
+    assert "aphex-resolver: refused" not in log, [l for l in log.splitlines() if "aphex-resolver" in l][:5]

@@ -131,6 +131,11 @@ def _matrix(names):
         return lambda api: api.resources.get(api_version=APPLICATION, kind="Application").delete(
             name=name, namespace=namespace, dry_run="All")
 
+    def patch_secret(name, namespace):
+        return lambda api: api.resources.get(api_version="v1", kind="Secret").patch(
+            name=name, namespace=namespace, body={"stringData": {"registry-token": "t0ken"}},
+            content_type="application/merge-patch+json", dry_run="All")
+
     def read(kind, api_version, namespace):
         return lambda api: api.resources.get(api_version=api_version, kind=kind).get(namespace=namespace)
 
@@ -234,6 +239,12 @@ def _matrix(names):
          create("Application", APPLICATION, app("x", "argocd", "default", "kube-system"), "argocd")),
         ("org admin A", "create a namespace", "RBAC", create("Namespace", "v1", {
             "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "escape"}})),
+        ("org admin A", "fill in org-secrets of own organization", True, patch_secret("org-secrets", org_a)),
+        ("org admin A", "fill in org-secrets of B's organization", "RBAC", patch_secret("org-secrets", org_b)),
+        ("org admin A", "change own organization's webhook secret", "RBAC",
+         patch_secret("github-webhook-secret", org_a)),
+        ("org admin A", "create a Secret in own organization (could be a ServiceAccount's token)", "RBAC",
+         create("Secret", "v1", secret, org_a)),
         ("org admin B", "list secrets in own organization", True, read("Secret", "v1", org_b)),
         ("org admin B", "list secrets in A's organization", "RBAC", read("Secret", "v1", org_a)),
     ]

@@ -36,6 +36,11 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
 )
 
 WEBHOOK_SECRET_NAME = "github-webhook-secret"
+# The organization's own secrets, which its pipelines' ExternalSecrets pull through the organization's
+# ClusterSecretStore. Made empty at onboarding and never written again by the collection: its organization admins
+# fill it in (the ClusterRole organization-admin lets them update this Secret by name, and create none - a Secret
+# they could create could be a token of one of the namespace's ServiceAccounts).
+ORG_SECRETS_NAME = "org-secrets"
 TRIGGER_BINDING_NAME = "github-event-binding"
 # GitHub events a pipeline runs on: pushes that leave a commit behind (not branch deletions) and pull requests
 # whose head commit is new. Each event keeps its commit in another field, so the Trigger's CEL interceptor puts the
@@ -184,9 +189,11 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
         _object("v1", "Namespace", namespace, {**labels, **pod_security_labels(ORGANIZATION_POD_SECURITY)}),
         _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, namespace, type="Opaque",
                 data={"secret": webhook_secret_b64}),
+        # No data: what the organization admins put in it is theirs (a re-run compares the labels only).
+        _object("v1", "Secret", ORG_SECRETS_NAME, labels, namespace, type="Opaque"),
         _object("v1", "ServiceAccount", "eso-secrets-reader", labels, namespace),
         _object(RBAC_V1, "Role", "eso-secrets-reader", labels, namespace,
-                rules=[{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["org-secrets"], "verbs": ["get"]}]),
+                rules=[{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [ORG_SECRETS_NAME], "verbs": ["get"]}]),
         _binding("RoleBinding", "eso-secrets-reader", labels, "Role", "eso-secrets-reader",
                  [_service_account_subject("eso-secrets-reader", namespace)], namespace),
         _object(EXTERNAL_SECRETS_V1, "ClusterSecretStore", org_store_name(name), labels, spec={

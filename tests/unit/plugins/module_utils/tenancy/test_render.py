@@ -50,6 +50,17 @@ def test_without_a_webhook_domain_the_status_says_why_there_is_no_url():
     assert with_domain[("Organization", "acme")]["status"]["webhookURL"] == "https://acme.hooks.io"
 
 
+def test_the_organizations_secrets_are_made_empty_and_its_store_reads_them_alone():
+    """Issue 23 item 5: the store read org-secrets, which nobody but a cluster admin could write."""
+    org = {"name": "acme", "display_name": "ACME", "admin_users": ["a@acme.io"]}
+    objects = _by_kind(render_organization(org, ["web"], "", TenancySettings()))
+    secret = objects[("Secret", "org-secrets")]
+    assert secret["type"] == "Opaque" and "data" not in secret and "stringData" not in secret
+    assert secret["metadata"]["namespace"] == "org-acme"
+    [rule] = objects[("Role", "eso-secrets-reader")]["rules"]
+    assert (rule["resourceNames"], rule["verbs"]) == (["org-secrets"], ["get"])
+
+
 def test_every_object_carries_the_ownership_labels():
     org = {"name": "acme", "display_name": "ACME", "admin_users": ["a@acme.io"]}
     for obj in render_organization(org, ["web"], "", TenancySettings()):
