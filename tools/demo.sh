@@ -29,16 +29,16 @@ APHEX_DEMO_CLOUDFLARE_PORT="$port" ansible-playbook playbooks/bootstrap.yml -i i
   -e "aphex_chart_mirror=$mirror" -e "aphex_release_manifests_dir=$releases" -e "aphex_git_server_url=$git_server" \
   "${@:2}"
 echo
-echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver tried to reach the cluster network" \
+echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver and the local controllers tried to reach the cluster network" \
   "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s) (refused: harness/controlplane/egress_guard.py)"
 # A tenant's push, as GitHub delivers it, through acme's EventListener (the real Tekton Triggers and
 # interceptors) to its pipeline's run (the real Tekton controller; KWOK completes the steps), whose deploy step has
 # the real ArgoCD deploy the pushed commit of acme-corp/web - served by the test platform's Git server, in GitHub's
 # place - into the pipeline's namespace.
 python -m harness.platform push acme acme-corp/web --from tools/demo-repository --state-dir "$state"
-echo "demo: after the push, the kube-apiserver had tried to reach the cluster network" \
-  "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to Tekton's webhooks" \
-  "on loopback: $(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
+echo "demo: after the push, the kube-apiserver and the local controllers had tried to reach the cluster network" \
+  "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to loopback (Tekton's webhooks, the API server's in-cluster name)" \
+  ": $(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
 echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases -e aphex_git_server_url=$git_server   # again: changes nothing"
 echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"
