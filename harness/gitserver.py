@@ -86,7 +86,7 @@ class GitHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _backend(self):
-        path, _, query = self.path.partition("?")
+        path, _separator, query = self.path.partition("?")
         body = self._body() if self.command == "POST" else b""
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": str(self.root),
                "GIT_HTTP_EXPORT_ALL": "1", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.root),
@@ -97,12 +97,12 @@ class GitHandler(BaseHTTPRequestHandler):
             if self.headers.get(header):
                 env[variable] = self.headers[header]
         result = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env, check=False)
-        head, _, payload = result.stdout.partition(b"\r\n\r\n")
-        if not _:
-            head, _, payload = result.stdout.partition(b"\n\n")
+        head, separator, payload = result.stdout.partition(b"\r\n\r\n")
+        if not separator:
+            head, _separator, payload = result.stdout.partition(b"\n\n")
         status, headers = 200, []
         for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
+            name, _separator, value = line.partition(":")
             if name.lower() == "status":
                 status = int(value.split()[0])
             elif name:

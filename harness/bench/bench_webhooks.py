@@ -31,6 +31,7 @@ SENDERS = 20
 KEPT = {"platform-crds", "platform-rbac", "tekton-pipelines", "tekton-triggers", "external-secrets",
         "pipeline-catalog"}
 DEPLOYING, DEPLOYING_REPO = "org00-deploy", "org00-corp/deploy"
+DEMO_REPOSITORY = REPO / "tools" / "demo-repository"
 
 
 class RunWatch:
@@ -140,11 +141,11 @@ def main() -> None:
         counts = runs_by_event(api)
         wait_for(lambda: set(accepted) <= set(watch.seen), timeout=10)
         watch.stop()
-        latencies = sorted(watch.seen[event_id] - sent for event_id, (_, sent) in accepted.items()
+        latencies = sorted(watch.seen[event_id] - sent for event_id, (_organization, sent) in accepted.items()
                            if event_id in watch.seen)
         duplicated = [event_id for event_id in accepted if counts.get(event_id, 0) > 1]
         lost = [event_id for event_id in accepted if not counts.get(event_id)]
-        refused = [(name, answer.status, answer.body[:200]) for name, _, answer in answers if answer.status != 202]
+        refused = [(name, answer.status, answer.body[:200]) for name, _sent, answer in answers if answer.status != 202]
         last_created = max(watch.seen[event_id] for event_id in accepted if event_id in watch.seen)
         result = {
             "deliveries": len(deliveries), "organizations": len(ORGANIZATIONS), "senders": SENDERS,
@@ -160,7 +161,8 @@ def main() -> None:
             "runs_per_second": round(len(latencies) / (last_created - started), 1) if latencies else None,
         }
         deployed = push_and_follow(plane, "org00", DEPLOYING_REPO, timeout=240,
-                                   files={"deploy/web.yaml": (REPO / "tools/demo-repository/deploy/web.yaml").read_text()})
+                                   files={str(path.relative_to(DEMO_REPOSITORY)): path.read_text()
+                                          for path in sorted(DEMO_REPOSITORY.rglob("*.yaml"))})
         result["push_to_healthy"] = deployed.get("application")
         # The processes' logs, for what the numbers do not say (why a delivery made no run, say).
         logs = REPO / "build" / "bench" / "webhooks-logs"
