@@ -37,8 +37,8 @@ echo "demo: bootstrap took $((SECONDS - started)) s; the kube-apiserver and the 
 # place - into the pipeline's namespace.
 python -m harness.platform push acme acme-corp/web --from tools/demo-repository --state-dir "$state"
 echo "demo: after the push, the kube-apiserver and the local controllers had tried to reach the cluster network" \
-  "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to loopback (Tekton's webhooks, the API server's in-cluster name)"\
-  ": $(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
+  "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to loopback (Tekton's webhooks, the API server's in-cluster name):" \
+  "$(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
 echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases -e aphex_git_server_url=$git_server   # again: changes nothing"
 echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"
