@@ -35,6 +35,12 @@ def _git(*args: str, env: dict | None = None, stdin: str | None = None) -> str:
                                "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}).stdout.strip()
 
 
+def tree_of(folder: Path) -> dict:
+    """A folder's files as publish() takes them: {path relative to FOLDER: text}."""
+    folder = Path(folder)
+    return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
 def publish(root: Path, full_name: str, files: dict, message: str = "deploy") -> str:
     """Make FILES ({path: text}) the whole tree of the repository's main branch, as one new commit on top of what
     it holds - none when the branch already holds that tree; returns the branch's commit."""

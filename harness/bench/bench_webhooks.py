@@ -90,6 +90,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from kubernetes import client
 
+    from harness.gitserver import tree_of
     from harness.inventory import onboard, org, pipeline, write_inventory
     from harness.kube import wait_for
     from harness.platform.live import TEST_MODE, bootstrapped_platform, only_apps
@@ -161,8 +162,7 @@ def main() -> None:
             "runs_per_second": round(len(latencies) / (last_created - started), 1) if latencies else None,
         }
         deployed = push_and_follow(plane, "org00", DEPLOYING_REPO, timeout=240,
-                                   files={str(path.relative_to(DEMO_REPOSITORY)): path.read_text()
-                                          for path in sorted(DEMO_REPOSITORY.rglob("*.yaml"))})
+                                   files=tree_of(DEMO_REPOSITORY))
         result["push_to_healthy"] = deployed.get("application")
         # The processes' logs, for what the numbers do not say (why a delivery made no run, say).
         logs = REPO / "build" / "bench" / "webhooks-logs"

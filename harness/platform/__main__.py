@@ -43,11 +43,9 @@ def main(argv=None) -> int:
 
         if len(args.push) != 2:
             parser.error("push needs ORG and OWNER/REPO")
-        files = None
-        if args.source:
-            folder = Path(args.source)
-            files = {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*"))
-                     if path.is_file()}
+        from harness.gitserver import tree_of
+
+        files = tree_of(Path(args.source)) if args.source else None
         result = push_and_follow(ControlPlane(args.state_dir, binaries()), *args.push, args.revision, files=files)
         tasks = ", ".join(f"{task} {reason}" for task, reason in sorted(result["task_runs"].items()))
         print(f"push to {args.push[1]} ({result['revision'][:12]}): PipelineRun {result['run']} {result['reason']} "

@@ -373,10 +373,7 @@ class PlatformStack:
                 configurations.write_text(yaml.safe_dump_all(webhooks[service]))
                 options += ["--set", f"WEBHOOK_PORT={webhook_port}", "--route", f"{service}:{service_port}={webhook_port}",
                             "--routes", str(self.plane.egress_routes), "--apply", str(configurations)]
-            process = self._spawn_as_deployed(name, f"{TEKTON_NAMESPACE}/{name}", options, binaries / name)
-            time.sleep(0.2)
-            if process.poll() is not None:
-                raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
+            self._spawn_as_deployed(name, f"{TEKTON_NAMESPACE}/{name}", options, binaries / name)
 
     def _start_external_secrets(self, binary: Path) -> None:
         """The controller as the chart's Deployment runs it, as its ServiceAccount. The Kubernetes provider dials
@@ -387,13 +384,10 @@ class PlatformStack:
         options = ["--identity", str(self.dir / "external-secrets.kubeconfig"),
                    "--set", f"HTTPS_PROXY={self.plane.egress_proxy}", "--set", f"HTTP_PROXY={self.plane.egress_proxy}",
                    "--set", "NO_PROXY=127.0.0.1,localhost"]
-        process = self._spawn_as_deployed(
+        self._spawn_as_deployed(
             "external-secrets", f"{EXTERNAL_SECRETS_NAMESPACE}/external-secrets", options, binary,
             # After the Deployment's own arguments, so these win: its addresses listen on every interface.
             f"--metrics-addr=127.0.0.1:{free_port()}", f"--live-addr=127.0.0.1:{free_port()}")
-        time.sleep(0.2)
-        if process.poll() is not None:
-            raise ControlPlaneError(f"external-secrets' launcher exited:\n{self.plane.log_tail('external-secrets')}")
 
     def start_event_listener(self, organization: str, log_level: str | None = None) -> str:
         """Run an organization's EventListener sink - Tekton Triggers' sink, with the environment and arguments of
@@ -435,12 +429,17 @@ class PlatformStack:
 
     def _spawn_as_deployed(self, name: str, deployment: str, options: list, binary: Path, *arguments: str):
         """Start BINARY as the Deployment NAMESPACE/NAME runs its container (harness/platform/as_deployed.py:
-        OPTIONS are its options; ARGUMENTS follow the Deployment's own)."""
+        OPTIONS are its options; ARGUMENTS follow the Deployment's own); raises when the launcher exits at once
+        (options it refuses)."""
         launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
                     str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), deployment, *options, "--",
                     str(binary), *arguments]
-        return self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
-                                 execs=str(binary))
+        process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
+                                    execs=str(binary))
+        time.sleep(0.2)
+        if process.poll() is not None:
+            raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")
+        return process
 
     def _spawn_once_installed(self, name: str, argv: list, env: dict, objects: tuple) -> None:
         # The wait reads as the administrator: a controller's own identity may not read CRDs (cert-manager's).

@@ -67,3 +67,12 @@ def test_nothing_can_be_pushed_over_http(server, tmp_path):
                             check=False)
     assert pushed.returncode != 0
     assert git("ls-remote", f"{url}/acme-corp/web.git", "refs/heads/main").split()[0] == published
+
+
+def test_a_folder_is_published_as_its_files_relative_to_it(tmp_path):
+    from harness.gitserver import tree_of
+
+    (tmp_path / "src" / "deploy").mkdir(parents=True)
+    (tmp_path / "src" / "deploy" / "a.yaml").write_text("kind: A\n")
+    (tmp_path / "src" / "README").write_text("r\n")
+    assert tree_of(tmp_path / "src") == {"README": "r\n", "deploy/a.yaml": "kind: A\n"}
