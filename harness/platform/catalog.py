@@ -42,7 +42,8 @@ def folder_documents(folder: Path) -> list:
 def rendered_platform(deployment_type: str, domain: str, release_sets: dict | None = None,
                       raw_chart: dict | None = None, chart_mirror: str | None = None, variables=None) -> dict:
     """{applications, argocd (argocd-config documents), vars (the templated role vars), defaults (templated on
-    demand by the caller)}. `release_sets`: set name to its objects (empty lists when None)."""
+    demand by the caller)}. `release_sets`: set name to its objects; None leaves out the apps deployed from them
+    (the catalog patches objects of those sets, so they cannot be rendered empty)."""
     loader = DataLoader()
     defaults = role_defaults(loader)
     role_vars = loader.load_from_file(str(REPO / "roles/platform/vars/main.yml"), trusted_as_template=True)
@@ -60,10 +61,14 @@ def rendered_platform(deployment_type: str, domain: str, release_sets: dict | No
             manifest_sets[name] = template(TEMPLATES / source)
         else:
             manifest_sets[name] = folder_documents(Path(source))
-    for name in defaults["platform_release_manifests"]:
-        manifest_sets[name] = list((release_sets or {}).get(name, []))
+    catalog = templar.template(defaults["platform_apps_catalog"])
+    if release_sets is None:
+        catalog = [entry for entry in catalog
+                   if entry["source"].get("manifests") not in defaults["platform_release_manifests"]]
+    else:
+        manifest_sets.update({name: list(release_sets.get(name, [])) for name in defaults["platform_release_manifests"]})
     raw_chart = raw_chart or templar.template(defaults["platform_raw_chart"])
-    applications = platform_applications(templar.template(defaults["platform_apps_catalog"]), deployment_type,
+    applications = platform_applications(catalog, deployment_type,
                                          manifest_sets=manifest_sets, raw_chart=raw_chart, chart_mirror=chart_mirror)
     return {"applications": applications, "argocd": template(TEMPLATES / "argocd-config.yaml.j2"),
             "templar": templar, "defaults": defaults, "role_vars": role_vars}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge
+from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge, merge_by_name
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_V1ALPHA1, DNS_LABEL, LABEL_WAVE
 from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import SYNC_WAVE
@@ -89,7 +89,48 @@ def _problems(entry: dict, manifest_sets: dict) -> list:
     elif kinds[0] == "manifests" and manifest_sets is not None and source["manifests"] not in manifest_sets:
         problems.append(f"{where}: source.manifests '{source['manifests']}' is not a manifest set of the "
                         f"collection ({', '.join(sorted(manifest_sets))})")
+    if "patches" in source:
+        problems.extend(_patch_problems(where, source, kinds))
     return problems
+
+
+def _patch_problems(where: str, source: dict, kinds: list) -> list:
+    if kinds != ["manifests"]:
+        return [f"{where}: source.patches applies to manifest sets only (a chart has values)"]
+    if not isinstance(source["patches"], list):
+        return [f"{where}: source.patches must be a list"]
+    problems = []
+    for index, patch in enumerate(source["patches"]):
+        field = f"{where}: source.patches[{index}]"
+        if not isinstance(patch, dict):
+            problems.append(f"{field} must be a mapping with kind, name and patch")
+            continue
+        problems.extend(f"{field}.{key} must be a non-empty string" for key in ("kind", "name", "namespace")
+                        if (key != "namespace" or key in patch) and (not isinstance(patch.get(key), str)
+                                                                      or not patch[key]))
+        if not isinstance(patch.get("patch"), dict) or not patch.get("patch"):
+            problems.append(f"{field}.patch must be a non-empty mapping (merged into the object by name)")
+        unknown = set(patch) - {"kind", "name", "namespace", "patch"}
+        if unknown:
+            problems.append(f"{field}: unknown keys {', '.join(sorted(unknown))} (kind, name, namespace, patch)")
+    return problems
+
+
+def _patched(objects: list, patches: list, where: str) -> list:
+    """The manifest set's objects with each patch merged into the one object it names (kind, name and, when
+    given, namespace): a patch that names no object, or more than one, is an error, so an upstream rename cannot
+    drop the platform's setting silently."""
+    objects = list(objects)
+    for index, patch in enumerate(patches):
+        wanted = {key: patch[key] for key in ("name", "namespace") if key in patch}
+        matching = [position for position, manifest in enumerate(objects)
+                    if manifest.get("kind") == patch["kind"]
+                    and all((manifest.get("metadata") or {}).get(key) == value for key, value in wanted.items())]
+        if len(matching) != 1:
+            raise CatalogError(f"{where}: source.patches[{index}] names {patch['kind']} {patch['name']}, which the "
+                               f"manifest set holds {len(matching)} times (it must name exactly one object)")
+        objects[matching[0]] = merge_by_name(objects[matching[0]], patch["patch"])
+    return objects
 
 
 def _objects(manifest_set):
@@ -103,7 +144,7 @@ def chart_repo(repo: str, chart_mirror: str | None = None) -> str:
     return chart_mirror or repo
 
 
-def _source(source: dict, manifest_sets: dict, raw_chart: dict, chart_mirror: str | None = None) -> dict:
+def _source(name: str, source: dict, manifest_sets: dict, raw_chart: dict, chart_mirror: str | None = None) -> dict:
     if "helm" in source:
         helm = source["helm"]
         rendered = {"repoURL": chart_repo(helm["repo"], chart_mirror), "chart": helm["chart"],
@@ -119,9 +160,10 @@ def _source(source: dict, manifest_sets: dict, raw_chart: dict, chart_mirror: st
         return rendered
     # Collection-rendered objects travel as the values of a chart that outputs them verbatim, so no Git
     # repository has to be hosted for them.
+    objects = _patched(_objects(manifest_sets[source["manifests"]]), source.get("patches") or [],
+                       f"platform app '{name}'")
     return {"repoURL": chart_repo(raw_chart["repo"], chart_mirror), "chart": raw_chart["chart"],
-            "targetRevision": str(raw_chart["version"]),
-            "helm": {"valuesObject": {"resources": _objects(manifest_sets[source["manifests"]])}}}
+            "targetRevision": str(raw_chart["version"]), "helm": {"valuesObject": {"resources": objects}}}
 
 
 def deployed_entries(catalog: list, deployment_type: str, overrides: dict | None = None, extra: list | None = None,
@@ -167,7 +209,7 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
             "additionalAnnotations": {SYNC_WAVE: str(entry["wave"])},
             "finalizers": [FINALIZER],
             "project": project,
-            "source": _source(entry["source"], manifest_sets, raw_chart or {}, chart_mirror),
+            "source": _source(entry["name"], entry["source"], manifest_sets, raw_chart or {}, chart_mirror),
             "destination": destination,
             "syncPolicy": sync_policy,
         }

@@ -10,7 +10,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
     waves_summary,
 )
 
-from tests.unit.fixtures.catalog import CATALOG, RAW, SETS, render
+from tests.unit.fixtures.catalog import CATALOG, CORE_INTERCEPTORS, RAW, SETS, render
 
 
 def test_each_deployment_type_gets_its_own_ingress_gpu_and_dns():
@@ -42,6 +42,31 @@ def test_collection_manifests_travel_through_the_raw_chart():
     source = render()["platform-crds"]["source"]
     assert source == {"repoURL": RAW["repo"], "chart": "raw", "targetRevision": "2.0.2",
                       "helm": {"valuesObject": {"resources": SETS["platform-crds"]}}}
+
+
+def test_the_catalog_patches_triggers_core_interceptors_client_limits_and_keeps_the_rest():
+    resources = render()["tekton-triggers"]["source"]["helm"]["valuesObject"]["resources"]
+    assert resources[0] == SETS["tekton-triggers"][0]
+    assert resources[1]["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "1"}
+    container = resources[1]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "interceptors"
+    assert container["env"] == [{"name": "SYSTEM_NAMESPACE", "value": "tekton-pipelines"},
+                                {"name": "KUBE_API_QPS", "value": "50"}, {"name": "KUBE_API_BURST", "value": "100"}]
+    assert CORE_INTERCEPTORS["spec"]["template"]["spec"]["containers"][0]["env"] == [
+        {"name": "SYSTEM_NAMESPACE", "value": "tekton-pipelines"}]
+
+
+def patched_extra(patch):
+    return [{"name": "x", "wave": 1, "source": {"manifests": "tekton-triggers", "patches": [patch]}}]
+
+
+def test_a_patch_naming_no_object_or_another_namespace_is_refused_with_its_index():
+    with pytest.raises(CatalogError, match=r"'x': source.patches\[0\] names Deployment gone, which the manifest set "
+                                           r"holds 0 times"):
+        render(extra=patched_extra({"kind": "Deployment", "name": "gone", "patch": {"spec": {}}}))
+    with pytest.raises(CatalogError, match="holds 0 times"):
+        render(extra=patched_extra({"kind": "Deployment", "name": "tekton-triggers-core-interceptors",
+                                    "namespace": "default", "patch": {"spec": {}}}))
 
 
 def test_a_source_override_replaces_the_whole_source_and_values_merge():
@@ -77,6 +102,15 @@ def test_version_and_values_overrides_keep_the_rest_of_the_source():
     (None, [{"name": "x", "wave": 1, "source": {"manifests": "nope"}}], "source.manifests 'nope' is not a manifest set"),
     (None, [{"name": "x", "wave": 1, "types": ["eks"], "source": {"manifests": "auth-config"}}],
      "types may only contain kind and k3s"),
+    (None, [{"name": "x", "wave": 1, "source": {"helm": {"repo": "r", "chart": "c", "version": "1"}, "patches": []}}],
+     "source.patches applies to manifest sets only"),
+    (None, patched_extra("Deployment"), r"source.patches\[0\] must be a mapping"),
+    (None, patched_extra({"kind": "Deployment", "name": "", "patch": {"a": 1}}),
+     r"source.patches\[0\].name must be a non-empty"),
+    (None, patched_extra({"kind": "Deployment", "patch": {"a": 1}}), r"source.patches\[0\].name must be a non-empty"),
+    (None, patched_extra({"patch": {"a": 1}}), r"source.patches\[0\].kind must be a non-empty"),
+    (None, patched_extra({"kind": "Deployment", "name": "n"}), r"source.patches\[0\].patch must be a non-empty"),
+    (None, patched_extra({"kind": "D", "name": "n", "patch": {"a": 1}, "op": "add"}), "unknown keys op"),
 ])
 def test_invalid_catalog_entries_are_named(overrides, extra, message):
     with pytest.raises(CatalogError, match=message):

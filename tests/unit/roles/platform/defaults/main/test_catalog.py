@@ -74,11 +74,37 @@ def test_tekton_triggers_and_dashboard_come_from_release_manifests():
     releases = DEFAULTS["platform_release_manifests"]
     for name in ("tekton-triggers", "tekton-dashboard"):
         entry = next(e for e in CATALOG if e["name"] == name)
-        assert entry["source"] == {"manifests": name}
+        assert entry["source"]["manifests"] == name
         release = releases[name]
         assert release["files"] and all(
             f["url"].startswith("https://") and f"/{release['version']}/" in f["url"] and f["url"].endswith(f["name"])
             for f in release["files"])
+
+
+def test_the_triggers_patch_names_an_object_of_the_upstream_release_and_sets_its_client_limits(tmp_path):
+    """The core interceptors' client limits (make bench: 71 of 100 deliveries dropped under the default 5/s) are
+    a patch of the upstream release: it must name exactly one object of it, or rendering fails."""
+    from harness.platform.catalog import folder_documents, rendered_platform
+    from harness.platform.releases import build_release_manifests
+
+    folders = build_release_manifests(tmp_path)
+    children = rendered_platform("kind", "aphex.test", release_sets={
+        name: folder_documents(folder) for name, folder in folders.items()})["applications"]
+    resources = children["tekton-triggers"]["source"]["helm"]["valuesObject"]["resources"]
+    [deployment] = [r for r in resources if r["kind"] == "Deployment"
+                    and r["metadata"]["name"] == "tekton-triggers-core-interceptors"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["KUBE_API_QPS"] == "50" and env["KUBE_API_BURST"] == "100"
+    assert env["INTERCEPTOR_TLS_SVC_NAME"] == "tekton-triggers-core-interceptors"  # upstream's own kept
+    assert container["image"].startswith("ghcr.io/tektoncd/triggers/cmd/interceptors:")
+    # Applied after the ClusterInterceptors (wave 0, as every other object of the release), into which the
+    # program puts its CA once, when it starts.
+    assert deployment["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "1"
+    interceptors = [r for r in resources if r["kind"] == "ClusterInterceptor"]
+    assert {r["metadata"]["name"] for r in interceptors} >= {"cel", "github"}
+    assert all("argocd.argoproj.io/sync-wave" not in (r["metadata"].get("annotations") or {}) for r in resources
+               if r is not deployment)
 
 
 def test_oauth2_proxy_fronts_the_dashboard_the_release_manifest_deploys(tmp_path):
