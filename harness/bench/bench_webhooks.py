@@ -35,9 +35,9 @@ DEMO_REPOSITORY = REPO / "tools" / "demo-repository"
 
 
 def created_at(audit_log: Path) -> dict:
-    """{namespace/name: wall-clock time} of each PipelineRun the API server created, from its audit log (the
-    create's ResponseComplete stage, to the microsecond): when the run existed, whoever watches it and however busy
-    the watcher is."""
+    """{event ID: wall-clock time} of each PipelineRun a delivery made, from the API server's audit log: the create's
+    ResponseComplete stage (to the microsecond), the event ID from the created object's labels (the control plane
+    records PipelineRun creates with their response). When the run existed, however busy a watcher would be."""
     from datetime import datetime
 
     created = {}
@@ -46,11 +46,11 @@ def created_at(audit_log: Path) -> dict:
             if '"pipelineruns"' not in line or '"create"' not in line:
                 continue
             event = json.loads(line)
-            target = event.get("objectRef") or {}
-            if (event.get("verb") == "create" and target.get("resource") == "pipelineruns"
-                    and (event.get("responseStatus") or {}).get("code") == 201 and target.get("name")):
-                stamp = datetime.fromisoformat(event["stageTimestamp"].replace("Z", "+00:00"))
-                created[f"{target['namespace']}/{target['name']}"] = stamp.timestamp()
+            labels = ((event.get("responseObject") or {}).get("metadata") or {}).get("labels") or {}
+            event_id = labels.get("triggers.tekton.dev/triggers-eventid")
+            if event.get("verb") == "create" and (event.get("responseStatus") or {}).get("code") == 201 and event_id:
+                stamp = datetime.fromisoformat(event["stageTimestamp"].replace("Z", "+00:00")).timestamp()
+                created[event_id] = min(stamp, created.get(event_id, stamp))
     return created
 
 
@@ -122,8 +122,7 @@ def main() -> None:
         time.sleep(2)  # a duplicate, had there been one, is created meanwhile
         runs = runs_by_event(api)
         created = created_at(plane.audit_log)
-        first_runs = {event_id: created[runs[event_id][0]] for event_id in accepted
-                      if runs.get(event_id) and runs[event_id][0] in created}
+        first_runs = {event_id: created[event_id] for event_id in accepted if event_id in created}
         latencies = sorted(first_runs[event_id] - sent for event_id, (_organization, sent) in accepted.items()
                            if event_id in first_runs)
         duplicated = [event_id for event_id in accepted if len(runs.get(event_id, [])) > 1]

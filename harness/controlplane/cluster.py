@@ -49,12 +49,17 @@ CONTROLLERS = (
     # PodDisruptionBudget status, which ArgoCD's health of a chart's PDB reads.
     "disruption-controller",
 )
-# Every request once (at ResponseComplete), so tests can count writes.
+# Every request once (at ResponseComplete), so tests can count writes. A PipelineRun's create with the object as
+# created: its name comes from generateName, and its labels carry the delivery's event ID (make bench times each
+# delivery to its run's create by them).
 AUDIT_POLICY = """\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  - level: RequestResponse
+    verbs: [create]
+    resources: [{group: tekton.dev, resources: [pipelineruns]}]
   - level: Metadata
 """
 # Every connection the kube-apiserver makes to the cluster network goes to the egress guard (refused and counted,
