@@ -21,6 +21,9 @@ trap 'rm -rf "$stage"' EXIT
 started=$SECONDS
 GOBIN="$stage" go install -trimpath -ldflags "-s -w" "$package@$version" >&2
 echo "$((SECONDS - started))" > "$cache/build-seconds"
-mv -f "$stage/$(basename "$package")" "$cache/$name"
+# go install names a command after its package's last element, a major version suffix (/v7) excepted.
+binary="$(basename "$package")"
+[[ "$binary" =~ ^v[0-9]+$ ]] && binary="$(basename "$(dirname "$package")")"
+mv -f "$stage/$binary" "$cache/$name"
 echo "$name: built in $((SECONDS - started)) s" >&2
 echo "$cache/$name"

@@ -13,7 +13,10 @@ never dialled, whatever a chart installs:
 The same proxy also listens on a loopback TCP port, for the local processes that stand in for in-cluster
 controllers (External Secrets): their HTTP clients take it from HTTPS_PROXY/HTTP_PROXY, so a request to an
 in-cluster name such as `kubernetes.default:443` arrives here by name - routed to the API server's loopback port
-(a route the control plane writes) or refused and counted like the kube-apiserver's.
+(a route the control plane writes) or refused and counted like the kube-apiserver's. A plain-HTTP request through
+it (`GET http://NAME[:PORT]/... HTTP/1.1`, how an HTTP client sends an http:// URL to its proxy) is routed the same
+way by NAME:PORT (port 80 when none), with `Connection: close` so that the client never sends a request for another
+host down the same connection.
 
 Each connection is one JSON line in the log: {time, request} and, when it was handed to loopback, routed (the
 port). Stdlib only; run as a script: egress_guard.py SOCKET LOG [ROUTES [TCP_PORT]]
@@ -39,6 +42,26 @@ def routes_from(path) -> dict:
         return {}
     return {target: port for target, port in loaded.items()
             if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536}
+
+
+def _target(parts: list):
+    """(ADDRESS:PORT, tunnel) asked for by a request line's parts: a CONNECT's target (a tunnel), or a plain-HTTP
+    proxy request's `http://` authority (port 80 by default); (None, False) for anything else."""
+    if len(parts) != 3:
+        return None, False
+    if parts[0] == "CONNECT":
+        return parts[1], True
+    if parts[1].startswith("http://"):
+        authority = parts[1][len("http://"):].split("/", 1)[0]
+        return (authority if ":" in authority else f"{authority}:80"), False
+    return None, False
+
+
+def _closing(head: bytes) -> bytes:
+    """A request head with the client's connection headers replaced by `Connection: close`."""
+    lines = [line for line in head.split(b"\r\n")
+             if not line.lower().startswith((b"connection:", b"proxy-connection:"))]
+    return b"\r\n".join(lines + [b"Connection: close"])
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -89,7 +112,8 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None, tcp_p
                 return
             line = request.split(b"\r\n", 1)[0].decode("latin-1")
             parts = line.split()
-            port = routes_from(routes_path).get(parts[1]) if len(parts) == 3 and parts[0] == "CONNECT" else None
+            target, tunnel = _target(parts)
+            port = routes_from(routes_path).get(target) if target else None
             if port is None:
                 record({"request": line})
                 connection.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -102,9 +126,13 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None, tcp_p
             return
         connection.settimeout(None)
         upstream.settimeout(None)
-        connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        head, rest = (request.split(b"\r\n\r\n", 1) + [b""])[:2]
+        if tunnel:
+            connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        else:
+            # The request itself goes to the server (which must take its absolute form, as HTTP/1.1 servers do).
+            rest = _closing(head) + b"\r\n\r\n" + rest
         # Whatever the client sent after the CONNECT header is already the tunnel's.
-        rest = request.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in request else b""
         if rest:
             upstream.sendall(rest)
         threading.Thread(target=_pipe, args=(upstream, connection), daemon=True).start()

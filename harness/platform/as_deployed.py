@@ -48,7 +48,7 @@ class Kubectl:
         config = {"apiVersion": "v1", "kind": "Config", "current-context": user,
                   "clusters": [{"name": "local", "cluster": admin["clusters"][0]["cluster"]}],
                   "users": [{"name": user, "user": {"token": token}}],
-                  "contexts": [{"name": user, "context": {"cluster": "local", "user": user}}]}
+                  "contexts": [{"name": user, "context": {"cluster": "local", "user": user, "namespace": namespace}}]}
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(config, out)

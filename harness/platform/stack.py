@@ -46,6 +46,9 @@ from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_p
 BUILDS = REPO / "harness" / "builds"
 HELM = ("helm", "helm.sh/helm/v4/cmd/helm", "v4.3.1")  # the version ArgoCD v3.6.1 pins
 KWOK = ("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0")
+# In front of the Tekton Dashboard (the tekton-dashboard-auth app). The oauth2-proxy chart 7.18.0 runs 7.11.0, whose
+# module is not served; 7.15.6 is (docs/testing.md says what differs).
+OAUTH2_PROXY = ("oauth2-proxy", "github.com/oauth2-proxy/oauth2-proxy/v7", "v7.15.6")
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CONTROLLER = f"system:serviceaccount:{ARGOCD_NAMESPACE}:argocd-application-controller"
 NODES = ("kwok-node-0", "kwok-node-1", "kwok-node-2")
@@ -76,9 +79,11 @@ TEKTON_COMPONENTS = {
 # 127.0.0.1 inside the sink (harness/builds/tekton/eventlistenersink/main.go), every other name refused there.
 LOOPBACK_SERVICE_NAMES = ("tekton-triggers-core-interceptors.tekton-pipelines.svc",)
 # The external-secrets app's controller (the chart's Deployment of the release's name), built from the source of the
-# chart's app version in ../shared/upstream (harness/builds/build-external-secrets.sh).
+# chart's app version in ../shared/upstream (harness/builds/build-from-source.sh).
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
 EXTERNAL_SECRETS_VERSION = "v1.3.2"
+# The dex chart's app version, built from its source in ../shared/upstream (harness/builds/build-from-source.sh).
+DEX_VERSION = "v2.44.0"
 PLATFORM_COMPONENTS = ("chart-mirror", "git-server", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
                        "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS,
                        "external-secrets")
@@ -109,15 +114,21 @@ def tekton_binaries() -> Path:
 
 
 def external_secrets_binary() -> Path:
-    return built("build-external-secrets.sh", EXTERNAL_SECRETS_VERSION)
+    # `go build .` links only the Kubernetes provider and the generators: every other provider is behind a build tag.
+    return built("build-from-source.sh", "external-secrets", EXTERNAL_SECRETS_VERSION, ".")
+
+
+def dex_binary() -> Path:
+    return built("build-from-source.sh", "dex", DEX_VERSION, "./cmd/dex", f"-X main.version={DEX_VERSION}")
 
 
 def build_tools() -> dict:
-    """Every binary the platform stack runs, built now or taken from its cache, by name: the one list of them
-    (`python -m harness.platform build` fills the caches ahead of the tests)."""
+    """Every binary the platform stack and its single sign-on (harness/platform/sso.py) run, built now or taken
+    from its cache, by name: the one list of them (`python -m harness.platform build` fills the caches ahead of the
+    tests)."""
     return {"helm": go_tool(*HELM), "kwok": go_tool(*KWOK), "argocd": argocd_binary(),
             "cert-manager-controller": cert_manager_binary(), "tekton": tekton_binaries(),
-            "external-secrets": external_secrets_binary()}
+            "external-secrets": external_secrets_binary(), "dex": dex_binary(), "oauth2-proxy": go_tool(*OAUTH2_PROXY)}
 
 
 def module_dir(module: str) -> Path:

@@ -105,3 +105,20 @@ def test_a_local_controller_reaches_the_api_server_by_its_in_cluster_name_and_no
     assert connect(port, "vault.example.com:443").startswith(b"HTTP/1.1 403")
     assert [a["request"] for a in egress_guard.attempts(log)] == ["CONNECT vault.example.com:443 HTTP/1.1"]
     assert [r["request"] for r in egress_guard.routed(log)] == ["CONNECT kubernetes.default:443 HTTP/1.1"]
+
+
+def test_a_plain_http_request_by_name_is_routed_with_connection_close_and_an_unrouted_one_refused(guard, echo_server):
+    _sock, log, routes, port = guard
+    egress_guard.add_route(routes, "auth-authentik-server.auth-system.svc:80", echo_server)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1\r\n"
+                       b"Host: auth-authentik-server.auth-system.svc\r\nConnection: keep-alive\r\n\r\n")
+        answer = client.recv(4096)
+    assert answer.startswith(b"echo:GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1\r\n")
+    assert b"Connection: close\r\n\r\n" in answer and b"keep-alive" not in answer
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"GET http://auth.example.com:8080/ HTTP/1.1\r\nHost: auth.example.com\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 403")
+    assert [r["request"] for r in egress_guard.routed(log)] == [
+        "GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1"]
+    assert [a["request"] for a in egress_guard.attempts(log)] == ["GET http://auth.example.com:8080/ HTTP/1.1"]

@@ -105,9 +105,9 @@ def _patch_problems(where: str, source: dict, kinds: list) -> list:
         if not isinstance(patch, dict):
             problems.append(f"{field} must be a mapping with kind, name and patch")
             continue
-        problems.extend(f"{field}.{key} must be a non-empty string" for key in ("kind", "name", "namespace")
-                        if (key != "namespace" or key in patch) and (not isinstance(patch.get(key), str)
-                                                                      or not patch[key]))
+        named = [key for key in ("kind", "name", "namespace") if key != "namespace" or key in patch]
+        problems.extend(f"{field}.{key} must be a non-empty string" for key in named
+                        if not isinstance(patch.get(key), str) or not patch[key])
         if not isinstance(patch.get("patch"), dict) or not patch.get("patch"):
             problems.append(f"{field}.patch must be a non-empty mapping (merged into the object by name)")
         unknown = set(patch) - {"kind", "name", "namespace", "patch"}

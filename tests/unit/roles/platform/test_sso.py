@@ -218,6 +218,19 @@ def test_oauth2_proxy_reaches_dex_inside_the_cluster(deployment_type):
 
 
 @pytest.mark.parametrize("deployment_type", TYPES)
+def test_the_dashboard_lets_in_the_platforms_groups_only_and_sends_anonymous_users_to_dex(deployment_type):
+    """Issue 24 item 5: any signed-in user got the dashboard, which shows every tenant's runs; and an anonymous
+    request got a page with one sign-in button. The blueprint's groups that ArgoCD maps are the allowed ones."""
+    args = oauth2_proxy_args(deployment_type)
+    groups = {e["identifiers"]["name"] for e in blueprint(deployment_type) if e["model"] == "authentik_core.group"}
+    assert args["allowed-group"].split(",") == ["platform-admins", "platform-engineering"]
+    assert set(args["allowed-group"].split(",")) <= groups
+    assert args["skip-provider-button"] == "true"
+    # Dex's skipApprovalScreen holds only when the client does not force the approval prompt.
+    assert args["approval-prompt"] == "auto" and values(deployment_type, "dex")["config"]["oauth2"]["skipApprovalScreen"]
+
+
+@pytest.mark.parametrize("deployment_type", TYPES)
 def test_argocd_trusts_the_certificate_of_the_dex_it_dials(deployment_type):
     """Issue 11 item 5: ArgoCD has no discovery override, so argocd-server dials Dex's public issuer. On k3s that
     name is published by external-dns and served with the Let's Encrypt wildcard certificate (trusted by the image);
