@@ -45,7 +45,10 @@ def created_at(audit_log: Path) -> dict:
         for line in log:
             if '"pipelineruns"' not in line or '"create"' not in line:
                 continue
-            event = json.loads(line)
+            try:
+                event = json.loads(line)
+            except ValueError:  # the line the API server is still writing
+                continue
             labels = ((event.get("responseObject") or {}).get("metadata") or {}).get("labels") or {}
             event_id = labels.get("triggers.tekton.dev/triggers-eventid")
             if event.get("verb") == "create" and (event.get("responseStatus") or {}).get("code") == 201 and event_id:

@@ -23,6 +23,7 @@ port). Stdlib only; run as a script: egress_guard.py SOCKET LOG [ROUTES [TCP_POR
 """
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -52,16 +53,22 @@ def _target(parts: list):
     if parts[0] == "CONNECT":
         return parts[1], True
     if parts[1].startswith("http://"):
-        authority = parts[1][len("http://"):].split("/", 1)[0]
+        authority = re.split(r"[/?#]", parts[1][len("http://"):], maxsplit=1)[0]
         return (authority if ":" in authority else f"{authority}:80"), False
     return None, False
 
 
 def _closing(head: bytes) -> bytes:
-    """A request head with the client's connection headers replaced by `Connection: close`."""
-    lines = [line for line in head.split(b"\r\n")
-             if not line.lower().startswith((b"connection:", b"proxy-connection:"))]
-    return b"\r\n".join(lines + [b"Connection: close"])
+    """A request head for the server: the client's connection headers (and those they name) and its proxy
+    credentials dropped, `Connection: close` added."""
+    lines = head.split(b"\r\n")
+    named = {b"connection", b"proxy-connection", b"keep-alive", b"proxy-authorization"}
+    for line in lines[1:]:
+        field, _colon, value = line.partition(b":")
+        if field.strip().lower() in (b"connection", b"proxy-connection"):
+            named |= {token.strip().lower() for token in value.split(b",")}
+    kept = [lines[0]] + [line for line in lines[1:] if line.partition(b":")[0].strip().lower() not in named]
+    return b"\r\n".join(kept + [b"Connection: close"])
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -114,6 +121,11 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None, tcp_p
             parts = line.split()
             target, tunnel = _target(parts)
             port = routes_from(routes_path).get(target) if target else None
+            if port is not None and not tunnel and b"\r\n\r\n" not in request:
+                # A head that never ended (or is over 64 KiB): nothing of it is passed on.
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                connection.close()
+                return
             if port is None:
                 record({"request": line})
                 connection.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -127,14 +139,19 @@ def serve(socket_path: str, log_path: str, routes_path: str | None = None, tcp_p
         connection.settimeout(None)
         upstream.settimeout(None)
         head, rest = (request.split(b"\r\n\r\n", 1) + [b""])[:2]
-        if tunnel:
-            connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        else:
-            # The request itself goes to the server (which must take its absolute form, as HTTP/1.1 servers do).
-            rest = _closing(head) + b"\r\n\r\n" + rest
-        # Whatever the client sent after the CONNECT header is already the tunnel's.
-        if rest:
-            upstream.sendall(rest)
+        try:
+            if tunnel:
+                connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            else:
+                # The request itself goes to the server (which must take its absolute form, as HTTP/1.1 servers do).
+                rest = _closing(head) + b"\r\n\r\n" + rest
+            # Whatever the client sent after the CONNECT header is already the tunnel's.
+            if rest:
+                upstream.sendall(rest)
+        except OSError:
+            connection.close()
+            upstream.close()
+            return
         threading.Thread(target=_pipe, args=(upstream, connection), daemon=True).start()
         _pipe(connection, upstream)
         connection.close()

@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 
@@ -77,6 +77,11 @@ def blueprint_identities(blueprint_text: str) -> dict:
     return {"groups": sorted(set(groups.values())), "users": users, "slug": application["slug"],
             "client": {"id": provider["client_id"], "secret_env": provider["client_secret"]["!Env"],
                        "redirect_uris": [uri["url"] for uri in provider["redirect_uris"]]}}
+
+
+def _address(url) -> str:
+    """HOST:PORT a client dials for a split URL (the scheme's port when it names none)."""
+    return f"{url.hostname}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 def _secret_value(kubectl, namespace: str, name: str, key: str) -> str:
@@ -189,13 +194,14 @@ class SingleSignOn:
         self._wait("authentik-stand-in", process, port)
         # Dex reaches "Authentik" by the Service name and port its connector renders, through the guard.
         called = urlsplit(self.connector["issuer"])
-        egress_guard.add_route(self.plane.egress_routes, f"{called.hostname}:{called.port or 80}", port)
+        egress_guard.add_route(self.plane.egress_routes, _address(called), port)
         return port
 
     def _start_front(self, stand_in: int, users: dict) -> str:
         port = free_port()
         users_file = self.dir / "users.json"
         descriptor = os.open(users_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode otherwise
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(users, out)
         called = urlsplit(self.connector["issuer"])
@@ -245,6 +251,9 @@ class SingleSignOn:
                 self._wait("dex", process, port)
                 return f"http://127.0.0.1:{port}"
             except ControlPlaneError:
+                if process.poll() is None:  # not exited but not serving: stopped, so the next one gets the port
+                    process.kill()
+                    process.wait(timeout=10)
                 if attempt == 3:
                     raise
                 time.sleep(attempt)
@@ -277,7 +286,7 @@ class SingleSignOn:
                 argument = f"{flag}={addresses[flag]}"
             elif flag in ("--redeem-url", "--oidc-jwks-url"):
                 target = urlsplit(value)
-                routes.append(f"{target.hostname}:{target.port or 80}")
+                routes.append(_address(target))
             arguments.append(argument)
         site = self.dir / "dashboard"
         site.mkdir(exist_ok=True)
@@ -349,12 +358,17 @@ class SingleSignOn:
             for key, value in answer.getheaders():
                 if key.lower() == "set-cookie":
                     name, rest = (value.split("=", 1) + [""])[:2]
-                    cookies.setdefault(origin, {})[name.strip()] = rest.split(";", 1)[0]
+                    cookie, attributes = rest.split(";", 1)[0], rest.lower().replace(" ", "")
+                    jar = cookies.setdefault(origin, {})
+                    if not cookie or "max-age=0" in attributes or "expires=thu,01jan1970" in attributes:
+                        jar.pop(name.strip(), None)  # a deletion
+                    else:
+                        jar[name.strip()] = cookie
             location = answer.getheader("Location")
             connection.close()
             if answer.status not in (301, 302, 303, 307) or not location:
                 return {"status": answer.status, "location": None, "body": body[:4000], "steps": steps}
-            url = location if "://" in location else origin + location
+            url = urljoin(url, location)
         raise ControlPlaneError(f"the browser was still being redirected after 25 steps: {steps}")
 
     def redeem(self, code: str, client_id: str, client_secret: str, redirect_uri: str) -> tuple:

@@ -112,13 +112,29 @@ def test_a_plain_http_request_by_name_is_routed_with_connection_close_and_an_unr
     egress_guard.add_route(routes, "auth-authentik-server.auth-system.svc:80", echo_server)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
         client.sendall(b"GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1\r\n"
-                       b"Host: auth-authentik-server.auth-system.svc\r\nConnection: keep-alive\r\n\r\n")
+                       b"Host: auth-authentik-server.auth-system.svc\r\nConnection: keep-alive, X-Hop\r\n"
+                       b"X-Hop: 1\r\nProxy-Authorization: Basic c2VjcmV0\r\n\r\n")
         answer = client.recv(4096)
-    assert answer.startswith(b"echo:GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1\r\n")
-    assert b"Connection: close\r\n\r\n" in answer and b"keep-alive" not in answer
+    assert answer == (b"echo:GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1\r\n"
+                      b"Host: auth-authentik-server.auth-system.svc\r\nConnection: close\r\n\r\n")
     with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
         client.sendall(b"GET http://auth.example.com:8080/ HTTP/1.1\r\nHost: auth.example.com\r\n\r\n")
         assert client.recv(4096).startswith(b"HTTP/1.1 403")
     assert [r["request"] for r in egress_guard.routed(log)] == [
         "GET http://auth-authentik-server.auth-system.svc/keys HTTP/1.1"]
     assert [a["request"] for a in egress_guard.attempts(log)] == ["GET http://auth.example.com:8080/ HTTP/1.1"]
+
+
+def test_a_plain_http_request_whose_head_never_ends_is_refused_and_nothing_reaches_the_server(guard, echo_server):
+    _sock, log, routes, port = guard
+    egress_guard.add_route(routes, "dex.auth-system.svc:5556", echo_server)
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as client:
+        client.sendall(b"GET http://dex.auth-system.svc:5556/keys HTTP/1.1\r\nHost: dex")
+        client.shutdown(socket.SHUT_WR)
+        assert client.recv(4096).startswith(b"HTTP/1.1 400")
+    assert egress_guard.routed(log) == []
+
+
+def test_the_authority_ends_at_a_query_as_well_as_a_path():
+    assert egress_guard._target(["GET", "http://dex.auth-system.svc:5556?x=/y", "HTTP/1.1"]) == (  # pylint: disable=protected-access
+        "dex.auth-system.svc:5556", False)

@@ -19,25 +19,45 @@ def deep_merge(base, overlay):
     return copy.deepcopy(overlay)
 
 
-def _named_items(value) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) and "name" in item for item in value)
+# The lists of a pod template whose items kubectl's strategic merge keys by something other than `name`.
+MERGE_KEYS = {"volumeMounts": ("mountPath",), "volumeDevices": ("devicePath",), "ports": ("containerPort", "port")}
 
 
-def merge_by_name(base, overlay):
+class MergeError(ValueError):
+    """A patch's list cannot be merged by key: an item without the key, or two with the same one."""
+
+
+def _merge_key(field, items: list):
+    """The key the items of list FIELD are merged on - `name` unless MERGE_KEYS says otherwise - or None when the
+    items do not all carry it (the list is then replaced whole)."""
+    for key in MERGE_KEYS.get(field, ("name",)):
+        if items and all(isinstance(item, dict) and isinstance(item.get(key), (str, int)) for item in items):
+            return key
+    return None
+
+
+def merge_by_name(base, overlay, field=None):
     """overlay merged into base as `kubectl patch --type strategic` merges a Kubernetes object: dicts key by key,
-    lists of named items (containers, env, ports, volumes) item by item on `name`, overlay items with a new name
-    appended; other lists and scalars of the overlay replace the base's."""
+    lists of keyed items (containers, env, volumes by `name`; volumeMounts by `mountPath`; ports by
+    `containerPort` or `port`) item by item, overlay items with a new key appended; other lists and scalars of the
+    overlay replace the base's. An overlay list for a keyed base list must key every item, once (MergeError)."""
     if isinstance(base, dict) and isinstance(overlay, dict):
         merged = dict(base)
         for key, value in overlay.items():
-            merged[key] = merge_by_name(base[key], value) if key in base else copy.deepcopy(value)
+            merged[key] = merge_by_name(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
-    if _named_items(base) and _named_items(overlay):
-        overlaid = {item["name"]: item for item in overlay}
-        merged = [merge_by_name(item, overlaid.pop(item["name"])) if item["name"] in overlaid else copy.deepcopy(item)
-                  for item in base]
-        return merged + [copy.deepcopy(item) for item in overlay if item["name"] in overlaid]
-    return copy.deepcopy(overlay)
+    key = _merge_key(field, base) if isinstance(base, list) else None
+    if key is None or not isinstance(overlay, list):
+        return copy.deepcopy(overlay)
+    if _merge_key(field, overlay) != key:
+        raise MergeError(f"{field}: every item must carry its {key}, as the list it is merged into does")
+    keys = [item[key] for item in overlay]
+    if len(set(keys)) != len(keys):
+        raise MergeError(f"{field}: two items with the same {key}")
+    overlaid = {item[key]: item for item in overlay}
+    merged = [merge_by_name(item, overlaid.pop(item[key])) if item[key] in overlaid else copy.deepcopy(item)
+              for item in base]
+    return merged + [copy.deepcopy(item) for item in overlay if item[key] in overlaid]
 
 
 def plain_data(value):

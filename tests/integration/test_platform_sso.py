@@ -119,8 +119,10 @@ def test_an_unregistered_redirect_uri_is_refused_by_dex(sso):
 
 
 def test_dex_keeps_its_state_in_the_cluster_as_the_charts_service_account(sso):
-    sso_, _users = sso
+    sso_, users = sso
     from harness.controlplane.audit import AuditLog
+
+    signed_in_claims(sso_, "alice", users["alice"]["password"])
 
     writes = [event for event in AuditLog(sso_.plane.audit_log).writes() if "/apis/dex.coreos.com/" in event.uri]
     assert {event.resource for event in writes} >= {"authrequests", "authcodes"}, writes
@@ -162,3 +164,7 @@ def test_a_signed_in_user_outside_the_platform_groups_is_refused_the_dashboard(s
     opened = sso_.browse(DASHBOARD, username, users[username]["password"])
     assert opened["status"] == 403 and "stand-in" not in opened["body"], opened
     assert urlsplit(opened["steps"][-1]).path == "/oauth2/callback"
+    # Refused for its groups, not for a lost CSRF cookie (also a 403 at the callback).
+    log = sso_.plane.log_tail("oauth2-proxy", size=200_000)
+    assert [line for line in log.splitlines() if users[username]["email"] in line
+            and "[AuthFailure] Invalid authentication via OAuth2: unauthorized" in line], log[-2000:]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge, merge_by_name
+from ansible_collections.aphex.platform.plugins.module_utils.data import MergeError, deep_merge, merge_by_name
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_V1ALPHA1, DNS_LABEL, LABEL_WAVE
 from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import SYNC_WAVE
@@ -126,10 +126,14 @@ def _patched(objects: list, patches: list, where: str) -> list:
         matching = [position for position, manifest in enumerate(objects)
                     if manifest.get("kind") == patch["kind"]
                     and all((manifest.get("metadata") or {}).get(key) == value for key, value in wanted.items())]
+        named = "/".join(str(wanted[key]) for key in ("namespace", "name") if key in wanted)
         if len(matching) != 1:
-            raise CatalogError(f"{where}: source.patches[{index}] names {patch['kind']} {patch['name']}, which the "
+            raise CatalogError(f"{where}: source.patches[{index}] names {patch['kind']} {named}, which the "
                                f"manifest set holds {len(matching)} times (it must name exactly one object)")
-        objects[matching[0]] = merge_by_name(objects[matching[0]], patch["patch"])
+        try:
+            objects[matching[0]] = merge_by_name(objects[matching[0]], patch["patch"])
+        except MergeError as error:
+            raise CatalogError(f"{where}: source.patches[{index}].patch: {error}") from None
     return objects
 
 

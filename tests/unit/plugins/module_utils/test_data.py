@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge, merge_by_name, plain_data
+import pytest
+
+from ansible_collections.aphex.platform.plugins.module_utils.data import (
+    MergeError,
+    deep_merge,
+    merge_by_name,
+    plain_data,
+)
 
 
 def test_dicts_merge_deeply_and_lists_and_scalars_are_replaced():
@@ -37,8 +44,31 @@ def test_named_items_merge_by_name_as_a_strategic_patch_does():
 
 def test_lists_without_names_and_scalars_are_replaced_by_name_merging_too():
     assert merge_by_name({"args": ["-a"], "n": 1}, {"args": ["-b"], "n": 2}) == {"args": ["-b"], "n": 2}
-    # One unnamed item on either side: the list is not a list of named items, so it is replaced whole.
-    assert merge_by_name({"l": [{"name": "x"}]}, {"l": [{"value": 1}]}) == {"l": [{"value": 1}]}
+    # A base list whose items are not all named is not merged by name: the overlay replaces it whole.
+    assert merge_by_name({"l": [{"name": "x"}, {"value": 0}]}, {"l": [{"name": "x", "value": 1}]}) == {
+        "l": [{"name": "x", "value": 1}]}
+
+
+def test_volume_mounts_merge_by_mount_path_and_container_ports_by_port_as_kubectl_does():
+    base = {"volumeMounts": [{"name": "config", "mountPath": "/a"}, {"name": "config", "mountPath": "/b"}],
+            "ports": [{"containerPort": 8443, "name": "https"}]}
+    overlay = {"volumeMounts": [{"name": "config", "mountPath": "/c"},
+                                {"name": "config", "mountPath": "/b", "readOnly": True}],
+               "ports": [{"containerPort": 9090}]}
+    assert merge_by_name(base, overlay) == {
+        "volumeMounts": [{"name": "config", "mountPath": "/a"}, {"name": "config", "mountPath": "/b", "readOnly": True},
+                         {"name": "config", "mountPath": "/c"}],
+        "ports": [{"containerPort": 8443, "name": "https"}, {"containerPort": 9090}]}
+
+
+@pytest.mark.parametrize("overlay, message", [
+    ({"containers": [{"image": "b"}]}, "containers: every item must carry its name"),
+    ({"containers": [{"name": ["x"]}]}, "containers: every item must carry its name"),
+    ({"containers": [{"name": "a"}, {"name": "a", "image": "c"}]}, "containers: two items with the same name"),
+])
+def test_a_keyed_list_is_never_replaced_by_a_patch_whose_items_lack_or_repeat_the_key(overlay, message):
+    with pytest.raises(MergeError, match=message):
+        merge_by_name({"containers": [{"name": "a", "image": "a"}]}, overlay)
 
 
 def test_plain_data_walks_mappings_and_sequences():

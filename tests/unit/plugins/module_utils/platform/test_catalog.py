@@ -64,7 +64,8 @@ def test_a_patch_naming_no_object_or_another_namespace_is_refused_with_its_index
     with pytest.raises(CatalogError, match=r"'x': source.patches\[0\] names Deployment gone, which the manifest set "
                                            r"holds 0 times"):
         render(extra=patched_extra({"kind": "Deployment", "name": "gone", "patch": {"spec": {}}}))
-    with pytest.raises(CatalogError, match="holds 0 times"):
+    with pytest.raises(CatalogError, match="names Deployment default/tekton-triggers-core-interceptors, which the "
+                                           "manifest set holds 0 times"):
         render(extra=patched_extra({"kind": "Deployment", "name": "tekton-triggers-core-interceptors",
                                     "namespace": "default", "patch": {"spec": {}}}))
 
@@ -111,6 +112,9 @@ def test_version_and_values_overrides_keep_the_rest_of_the_source():
     (None, patched_extra({"patch": {"a": 1}}), r"source.patches\[0\].kind must be a non-empty"),
     (None, patched_extra({"kind": "Deployment", "name": "n"}), r"source.patches\[0\].patch must be a non-empty"),
     (None, patched_extra({"kind": "D", "name": "n", "patch": {"a": 1}, "op": "add"}), "unknown keys op"),
+    (None, patched_extra({"kind": "Deployment", "name": "tekton-triggers-core-interceptors", "patch": {
+        "spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}}),
+     r"source.patches\[0\].patch: containers: every item must carry its name"),
 ])
 def test_invalid_catalog_entries_are_named(overrides, extra, message):
     with pytest.raises(CatalogError, match=message):
