@@ -111,6 +111,8 @@ class SingleSignOn:
         self.dex_values = applications[DEX_APP]["source"]["helm"]["valuesObject"]
         [connector] = self.dex_values["config"]["connectors"]
         self.connector = connector["config"]
+        # Where Dex calls Authentik: its in-cluster address, which the egress guard routes to the stand-in.
+        self.authentik_in_cluster = urlsplit(self.connector["issuer"])
         self.blueprint = blueprint_identities(self._blueprint_text())
         self.urls: dict = {}
 
@@ -124,7 +126,7 @@ class SingleSignOn:
     def authentik_issuer(self) -> str:
         """Authentik's per-provider issuer for the blueprint's application, at the address the rendered connector
         calls; the connector's own issuer must be exactly that, or Dex's discovery would fail against Authentik."""
-        called = urlsplit(self.connector["issuer"])
+        called = self.authentik_in_cluster
         issuer = f"{called.scheme}://{called.netloc}/application/o/{self.blueprint['slug']}/"
         if self.connector["issuer"] != issuer:
             raise ControlPlaneError(f"Dex's connector issuer {self.connector['issuer']} is not the issuer Authentik "
@@ -142,10 +144,10 @@ class SingleSignOn:
 
     # ------------------------------------------------------------------ processes
     def up(self, users: dict) -> dict:
-        """Start the stand-in, its front and the platform's Dex. USERS: {username: {password, email, groups}} -
-        the blueprint's users must be among them, with the blueprint's groups (a mismatch is an error here).
-        Returns {dex, authentik}: the loopback URLs serving the public issuers https://dex.<domain> and
-        https://auth.<domain>."""
+        """Start the stand-in, its front, the platform's Dex and oauth2-proxy. USERS: {username: {password, email,
+        groups}} - the blueprint's users must be among them, with the blueprint's groups (a mismatch is an error
+        here). Returns {dex, authentik, dashboard}: the loopback URLs serving https://dex.<domain>,
+        https://auth.<domain> and https://tekton.<domain>."""
         from harness.platform.render import Applier, render
         from harness.platform.stack import HELM, OAUTH2_PROXY, dex_binary, go_tool
         from harness.platform.charts import SHARED_CHARTS
@@ -155,8 +157,8 @@ class SingleSignOn:
                 raise ControlPlaneError(f"user {name}: the blueprint gives groups {groups}, the test "
                                         f"{(users.get(name) or {}).get('groups')}")
         self.dir.mkdir(parents=True, exist_ok=True)
-        binary = dex_binary()
-        objects = render(go_tool(*HELM), DEX_APP, self.applications[DEX_APP], SHARED_CHARTS)
+        binary, helm = dex_binary(), go_tool(*HELM)
+        objects = render(helm, DEX_APP, self.applications[DEX_APP], SHARED_CHARTS)
         kinds = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret")
         kept = [o for o in objects if o["kind"] in kinds]
         errors = Applier(self.plane.bin / "kubectl", self.plane.admin_kubeconfig).apply(
@@ -171,8 +173,8 @@ class SingleSignOn:
         dex = self._start_dex(binary, deployment, secret)
         self.urls = {"dex": dex, "authentik": front}
         self.urls["dashboard"] = self._start_dashboard_auth(
-            go_tool(*OAUTH2_PROXY), render(go_tool(*HELM), DASHBOARD_AUTH_APP, self.applications[DASHBOARD_AUTH_APP],
-                                           SHARED_CHARTS), dex)
+            go_tool(*OAUTH2_PROXY), render(helm, DASHBOARD_AUTH_APP, self.applications[DASHBOARD_AUTH_APP], SHARED_CHARTS),
+            dex)
         return self.urls
 
     def _wait(self, name: str, process, port: int) -> None:
@@ -193,8 +195,7 @@ class SingleSignOn:
                                     env=env)
         self._wait("authentik-stand-in", process, port)
         # Dex reaches "Authentik" by the Service name and port its connector renders, through the guard.
-        called = urlsplit(self.connector["issuer"])
-        egress_guard.add_route(self.plane.egress_routes, _address(called), port)
+        egress_guard.add_route(self.plane.egress_routes, _address(self.authentik_in_cluster), port)
         return port
 
     def _start_front(self, stand_in: int, users: dict) -> str:
@@ -204,7 +205,7 @@ class SingleSignOn:
         os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode otherwise
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(users, out)
-        called = urlsplit(self.connector["issuer"])
+        called = self.authentik_in_cluster
         public = urlsplit(self.connector["providerDiscoveryOverrides"]["authURL"])
         process = self.plane._spawn("authentik-front", [  # pylint: disable=protected-access
             os.path.realpath(sys.executable), str(Path(__file__).parent / "idp_front.py"), str(port), str(stand_in),

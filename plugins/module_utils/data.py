@@ -36,7 +36,7 @@ def _merge_key(field, items: list):
     return None
 
 
-def merge_by_name(base, overlay, field=None):
+def strategic_merge(base, overlay, field=None):
     """overlay merged into base as `kubectl patch --type strategic` merges a Kubernetes object: dicts key by key,
     lists of keyed items (containers, env, volumes by `name`; volumeMounts by `mountPath`; ports by
     `containerPort` or `port`) item by item, overlay items with a new key appended; other lists and scalars of the
@@ -44,7 +44,7 @@ def merge_by_name(base, overlay, field=None):
     if isinstance(base, dict) and isinstance(overlay, dict):
         merged = dict(base)
         for key, value in overlay.items():
-            merged[key] = merge_by_name(base[key], value, key) if key in base else copy.deepcopy(value)
+            merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
     key = _merge_key(field, base) if isinstance(base, list) else None
     if key is None or not isinstance(overlay, list):
@@ -55,7 +55,7 @@ def merge_by_name(base, overlay, field=None):
     if len(set(keys)) != len(keys):
         raise MergeError(f"{field}: two items with the same {key}")
     overlaid = {item[key]: item for item in overlay}
-    merged = [merge_by_name(item, overlaid.pop(item[key])) if item[key] in overlaid else copy.deepcopy(item)
+    merged = [strategic_merge(item, overlaid.pop(item[key])) if item[key] in overlaid else copy.deepcopy(item)
               for item in base]
     return merged + [copy.deepcopy(item) for item in overlay if item[key] in overlaid]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.aphex.platform.plugins.module_utils.data import MergeError, deep_merge, merge_by_name
+from ansible_collections.aphex.platform.plugins.module_utils.data import MergeError, deep_merge, strategic_merge
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_V1ALPHA1, DNS_LABEL, LABEL_WAVE
 from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import SYNC_WAVE
@@ -131,7 +131,7 @@ def _patched(objects: list, patches: list, where: str) -> list:
             raise CatalogError(f"{where}: source.patches[{index}] names {patch['kind']} {named}, which the "
                                f"manifest set holds {len(matching)} times (it must name exactly one object)")
         try:
-            objects[matching[0]] = merge_by_name(objects[matching[0]], patch["patch"])
+            objects[matching[0]] = strategic_merge(objects[matching[0]], patch["patch"])
         except MergeError as error:
             raise CatalogError(f"{where}: source.patches[{index}].patch: {error}") from None
     return objects

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.data import (
     MergeError,
     deep_merge,
-    merge_by_name,
+    strategic_merge,
     plain_data,
 )
 
@@ -30,12 +30,12 @@ def test_the_merge_never_shares_the_overlays_structure_nor_changes_the_base():
     assert base == {"a": {"b": [1]}} and overlay == {"a": {"x": [0]}, "c": {"d": [2]}}
 
 
-def test_named_items_merge_by_name_as_a_strategic_patch_does():
+def test_named_items_strategic_merge_as_a_strategic_patch_does():
     base = {"containers": [{"name": "app", "image": "a", "env": [{"name": "A", "value": "1"}]},
                            {"name": "side", "image": "s"}]}
     overlay = {"containers": [{"name": "app", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]},
                               {"name": "new", "image": "n"}]}
-    assert merge_by_name(base, overlay) == {"containers": [
+    assert strategic_merge(base, overlay) == {"containers": [
         {"name": "app", "image": "a", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]},
         {"name": "side", "image": "s"},
         {"name": "new", "image": "n"}]}
@@ -43,9 +43,9 @@ def test_named_items_merge_by_name_as_a_strategic_patch_does():
 
 
 def test_lists_without_names_and_scalars_are_replaced_by_name_merging_too():
-    assert merge_by_name({"args": ["-a"], "n": 1}, {"args": ["-b"], "n": 2}) == {"args": ["-b"], "n": 2}
+    assert strategic_merge({"args": ["-a"], "n": 1}, {"args": ["-b"], "n": 2}) == {"args": ["-b"], "n": 2}
     # A base list whose items are not all named is not merged by name: the overlay replaces it whole.
-    assert merge_by_name({"l": [{"name": "x"}, {"value": 0}]}, {"l": [{"name": "x", "value": 1}]}) == {
+    assert strategic_merge({"l": [{"name": "x"}, {"value": 0}]}, {"l": [{"name": "x", "value": 1}]}) == {
         "l": [{"name": "x", "value": 1}]}
 
 
@@ -55,7 +55,7 @@ def test_volume_mounts_merge_by_mount_path_and_container_ports_by_port_as_kubect
     overlay = {"volumeMounts": [{"name": "config", "mountPath": "/c"},
                                 {"name": "config", "mountPath": "/b", "readOnly": True}],
                "ports": [{"containerPort": 9090}]}
-    assert merge_by_name(base, overlay) == {
+    assert strategic_merge(base, overlay) == {
         "volumeMounts": [{"name": "config", "mountPath": "/a"}, {"name": "config", "mountPath": "/b", "readOnly": True},
                          {"name": "config", "mountPath": "/c"}],
         "ports": [{"containerPort": 8443, "name": "https"}, {"containerPort": 9090}]}
@@ -68,7 +68,7 @@ def test_volume_mounts_merge_by_mount_path_and_container_ports_by_port_as_kubect
 ])
 def test_a_keyed_list_is_never_replaced_by_a_patch_whose_items_lack_or_repeat_the_key(overlay, message):
     with pytest.raises(MergeError, match=message):
-        merge_by_name({"containers": [{"name": "a", "image": "a"}]}, overlay)
+        strategic_merge({"containers": [{"name": "a", "image": "a"}]}, overlay)
 
 
 def test_plain_data_walks_mappings_and_sequences():
