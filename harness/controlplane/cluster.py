@@ -78,7 +78,7 @@ egressSelections:
 # Files and folders `up` owns in the state directory and clears before starting.
 OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.log", "audit-policy.yaml",
          "logs", "pki", "etcd-data", "internal-certs", "egress-selector.yaml", "egress-attempts.log",
-         "egress-routes.json",
+         "egress-routes.json", "authentication-config.yaml",
          "platform", "platform.json")
 BASE_COMPONENTS = {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
 
@@ -409,6 +409,13 @@ class ControlPlane:
         for name in IN_CLUSTER_NAMES:
             egress_guard.add_route(self.egress_routes, f"{name}:443", port)
         (self.dir / "audit-policy.yaml").write_text(AUDIT_POLICY)
+        # The structured authentication configuration the collection's K3s and kind roles give theirs: no JWT issuer
+        # until single sign-on is started (harness/platform/sso.py writes the platform Dex's in; the kube-apiserver
+        # re-reads the file when it changes).
+        from ansible_collections.aphex.platform.plugins.module_utils.platform.kube_sso import (
+            authentication_configuration)
+
+        self.write_authentication_config(authentication_configuration({}))
         sa_key = self.pki.service_account_key
         argv = [
             self._binary("kube-apiserver"),
@@ -425,6 +432,7 @@ class ControlPlane:
             f"--audit-policy-file={self.dir / 'audit-policy.yaml'}",
             f"--audit-log-path={self.audit_log}", "--audit-log-format=json", "--audit-log-mode=blocking",
             f"--egress-selector-config-file={self.dir / 'egress-selector.yaml'}",
+            f"--authentication-config={self.authentication_config}",
             # The watch cache keeps one cache per served version of a custom resource, filled by converting every
             # stored object: for a CRD with a conversion webhook (Tekton's) that is a call to the webhook whether
             # or not any client asks for the other version. Without it, only a request for another version would
@@ -438,6 +446,17 @@ class ControlPlane:
         process = self._spawn("kube-apiserver", argv)
         self._wait_ready("kube-apiserver", process,
                          lambda: self._http_ok(url + "/readyz", self._serving_context()))
+
+    @property
+    def authentication_config(self) -> Path:
+        return self.dir / "authentication-config.yaml"
+
+    def write_authentication_config(self, configuration: dict) -> None:
+        """Replace the kube-apiserver's authentication configuration; it takes effect once the kube-apiserver has
+        reached every JWT issuer it names (it keeps the previous one until then)."""
+        staged = self.authentication_config.with_suffix(".new")
+        staged.write_text(json.dumps(configuration, indent=2))  # YAML is a superset of JSON
+        staged.replace(self.authentication_config)
 
     def _start_controller_manager(self) -> None:
         port = free_port()

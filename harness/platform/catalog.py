@@ -89,3 +89,15 @@ def role_platform(deployment_type: str, domain: str, raw_chart: dict) -> dict:
             "vars": templar.template({name: role_vars[name] for name in ("platform_generated_secrets",)}),
             "admin_groups": templar.template(defaults["platform_argocd_admin_groups"])}
     return _ROLE_PLATFORMS[key]
+
+
+# The variable each deployment type's cluster role configures kubectl's single sign-on with.
+KUBECTL_SSO_VARIABLES = {"k3s": ("k3s", "k3s_oidc"), "kind": ("kind_cluster", "kind_cluster_oidc")}
+
+
+def kubectl_sso_settings(deployment_type: str, domain: str) -> dict:
+    """The deployment type's cluster role's default SSO settings for its kube-apiserver, templated for DOMAIN."""
+    role, variable = KUBECTL_SSO_VARIABLES[deployment_type]
+    loader = DataLoader()
+    defaults = loader.load_from_file(str(REPO / "roles" / role / "defaults/main.yml"), trusted_as_template=True)
+    return Templar(loader=loader, variables={**defaults, "aphex_domain": domain}).template(defaults[variable])

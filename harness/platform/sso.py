@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -34,13 +35,16 @@ import yaml
 
 from harness.controlplane import egress_guard
 from harness.controlplane.cluster import ControlPlane, ControlPlaneError, free_port, port_open
+from harness.controlplane.pki import CertificateAuthority, write_private
 
 SSO_NAMESPACE = "auth-system"
 DEX_APP = "dex"
 BLUEPRINT_SET, BLUEPRINT_CONFIGMAP = "auth-config", "authentik-blueprint-dex"
 AUTHENTIK_APP = "auth"
 DASHBOARD_AUTH_APP = "tekton-dashboard-auth"
-COMPONENTS = ("authentik-stand-in", "authentik-front", "dex", "tekton-dashboard-stand-in", "oauth2-proxy")
+COMPONENTS = ("authentik-stand-in", "authentik-front", "dex", "tekton-dashboard-stand-in", "oauth2-proxy",
+              "argocd-redis", "argocd-server")
+ARGOCD_NAMESPACE, ARGOCD_SERVER = "argocd", "argocd-server"
 
 
 class _BlueprintLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -91,11 +95,30 @@ def _secret_value(kubectl, namespace: str, name: str, key: str) -> str:
     return base64.b64decode(found["data"][key]).decode()
 
 
-def _env_value(kubectl, namespace: str, variable: dict) -> str:
-    if "value" in variable:
-        return variable["value"]
-    reference = variable["valueFrom"]["secretKeyRef"]
+def _env_value(kubectl, namespace: str, variable: dict):
+    """A container's environment variable as the kubelet sets it: its value, or the key of a Secret or ConfigMap
+    (None: an optional reference that is not there, so the variable is not set)."""
+    if "valueFrom" not in variable:
+        return variable.get("value", "")
+    source = variable["valueFrom"]
+    if "configMapKeyRef" in source:
+        reference = source["configMapKeyRef"]
+        found = kubectl.get(f"{namespace}/configmap/{reference['name']}") or {}
+        value = (found.get("data") or {}).get(reference["key"])
+        if value is None and not reference.get("optional"):
+            raise ControlPlaneError(f"ConfigMap {namespace}/{reference['name']} has no key {reference['key']}")
+        return value
+    reference = source["secretKeyRef"]
+    if reference.get("optional"):
+        found = kubectl.get(f"{namespace}/secret/{reference['name']}") or {}
+        if reference["key"] not in (found.get("data") or {}):
+            return None
     return _secret_value(kubectl, namespace, reference["name"], reference["key"])
+
+
+def _environment(kubectl, namespace: str, container: dict) -> dict:
+    values = {v["name"]: _env_value(kubectl, namespace, v) for v in container.get("env") or []}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 class SingleSignOn:
@@ -223,11 +246,21 @@ class SingleSignOn:
         account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
         kubeconfig = self.kubectl.service_account_kubeconfig(SSO_NAMESPACE, account, str(self.dir / "dex.kubeconfig"))
         config["storage"] = {"type": "kubernetes", "config": {"kubeConfigFile": kubeconfig}}
+        # Dex's public address is served with TLS, as the ingress serves it (the kube-apiserver accepts only an https
+        # issuer): a certificate for the issuer's name from a CA standing in for the platform's.
+        https_port, issuer_host = free_port(), urlsplit(config["issuer"]).hostname
+        authority = CertificateAuthority.create("aphex-test-platform-ca")
+        certificate, key = authority.issue(issuer_host, server=True, dns=[issuer_host])
+        (self.dir / "dex-tls.crt").write_bytes(certificate)
+        write_private(self.dir / "dex-tls.key", key)
+        self.platform_ca = authority.cert_pem().decode()
+        config["web"] = {**config.get("web", {}), "https": f"127.0.0.1:{https_port}",
+                         "tlsCert": str(self.dir / "dex-tls.crt"), "tlsKey": str(self.dir / "dex-tls.key")}
         path = self.dir / "dex.yaml"
         path.write_text(yaml.safe_dump(config))
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         env = {"PATH": "/usr/bin:/bin", "HTTP_PROXY": self.plane.egress_proxy, "HTTPS_PROXY": self.plane.egress_proxy}
-        env.update({v["name"]: _env_value(self.kubectl, SSO_NAMESPACE, v) for v in container.get("env") or []})
+        env.update(_environment(self.kubectl, SSO_NAMESPACE, container))
         port = free_port()
         # The Deployment's arguments, its config file and addresses (every interface) replaced.
         arguments, addresses = [], {"--web-http-addr": f"127.0.0.1:{port}", "--telemetry-addr": f"127.0.0.1:{free_port()}"}
@@ -250,6 +283,9 @@ class SingleSignOn:
             process = self.plane._spawn("dex", [str(binary), *arguments], env=env)  # pylint: disable=protected-access
             try:
                 self._wait("dex", process, port)
+                self.plane._wait_ready("dex", process, lambda: port_open(https_port))  # pylint: disable=protected-access
+                # A client that dials the issuer's name (the kube-apiserver, kubelogin) gets Dex's TLS listener.
+                egress_guard.add_route(self.plane.egress_routes, f"{issuer_host}:443", https_port)
                 return f"http://127.0.0.1:{port}"
             except ControlPlaneError:
                 if process.poll() is None:  # not exited but not serving: stopped, so the next one gets the port
@@ -299,7 +335,7 @@ class SingleSignOn:
         for target in routes:
             egress_guard.add_route(self.plane.egress_routes, target, urlsplit(dex).port)
         env = {"PATH": "/usr/bin:/bin", "HTTP_PROXY": self.plane.egress_proxy, "HTTPS_PROXY": self.plane.egress_proxy}
-        env.update({v["name"]: _env_value(self.kubectl, namespace, v) for v in container.get("env") or []})
+        env.update(_environment(self.kubectl, namespace, container))
         process = self.plane._spawn("oauth2-proxy", [str(binary), *arguments], env=env)  # pylint: disable=protected-access
         self._wait("oauth2-proxy", process, port)
         return f"http://127.0.0.1:{port}"
@@ -307,15 +343,116 @@ class SingleSignOn:
     def down(self) -> list:
         return self.plane.stop(COMPONENTS)
 
+    # ------------------------------------------------------------------ ArgoCD
+    def start_argocd(self, argocd_documents: list, deployment_type: str) -> str:
+        """argocd-server (the multi-call binary ArgoCD's release is built from) as its release Deployment runs it -
+        its ServiceAccount's RBAC, its environment from the collection's argocd-cmd-params-cm - with the collection's
+        argocd-cm, argocd-rbac-cm and projects (ARGOCD_DOCUMENTS) and argocd-secret, behind
+        https://argocd.<domain>. It reaches Dex at its public issuer through the egress guard and trusts Dex's
+        certificate as the deployment type makes it trust it: on kind the platform CA the certificates app puts in
+        argocd-platform-ca (oidc.config's rootCA; here the CA standing in for it), on K3s the host's store (here a
+        store holding that CA alone). Returns the loopback URL."""
+        from harness.kube import argocd_crds, argocd_manifest
+        from harness.platform.render import Applier
+        from harness.platform.stack import argocd_binary
+
+        release = [d for d in yaml.safe_load_all(argocd_manifest().read_text()) if d]
+        server = [d for d in release if d["metadata"]["name"] == ARGOCD_SERVER
+                  and d["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")]
+        # The release's settings objects (labelled part-of argocd: ArgoCD's informers see no other), which the
+        # platform role overlays with the collection's (argocd-config.yaml.j2).
+        settings = [d for d in release if d["kind"] in ("ConfigMap", "Secret") and d["metadata"]["name"] in (
+            "argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-secret")]
+        [deployment] = [d for d in release if d["kind"] == "Deployment" and d["metadata"]["name"] == ARGOCD_SERVER]
+        from kubernetes import config as kubernetes_config
+
+        from harness.kube import apply_documents
+
+        apply_documents(kubernetes_config.new_client_from_config(config_file=str(self.plane.admin_kubeconfig)),
+                        argocd_crds("applications.argoproj.io", "appprojects.argoproj.io"))
+        applier = Applier(self.plane.bin / "kubectl", self.plane.admin_kubeconfig)
+        errors = applier.apply("argocd-release", ARGOCD_NAMESPACE, server + settings, create_namespace=True)
+        documents = list(argocd_documents)
+        # What the release's argocd-redis-secret-init Job makes: the password of ArgoCD's Redis.
+        redis_password = secrets.token_urlsafe(24)
+        documents.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "argocd-redis"},
+                          "stringData": {"auth": redis_password}})
+        if deployment_type == "kind":  # what the certificates app's argocd-platform-ca Certificate writes
+            documents.append({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": "argocd-platform-ca", "labels": {"app.kubernetes.io/part-of": "argocd"}},
+                "stringData": {"ca.crt": self.platform_ca}})
+        errors += applier.apply("argocd", ARGOCD_NAMESPACE, documents, create_namespace=False)
+        if any(errors):
+            raise ControlPlaneError(f"installing argocd-server: {errors}")
+        redis = free_port()
+        redis_config = self.dir / "argocd-redis.conf"
+        descriptor = os.open(redis_config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(f'bind 127.0.0.1\nport {redis}\nsave ""\nappendonly no\nrequirepass "{redis_password}"\n')
+        process = self.plane._spawn("argocd-redis", ["/usr/bin/redis-server", str(redis_config)])  # pylint: disable=protected-access
+        self._wait("argocd-redis", process, redis)
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        home = self.dir / "argocd-home"
+        home.mkdir(exist_ok=True)
+        kubeconfig = self.kubectl.service_account_kubeconfig(
+            ARGOCD_NAMESPACE, deployment["spec"]["template"]["spec"]["serviceAccountName"], str(self.dir / "argocd.kubeconfig"))
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "ARGOCD_BINARY_NAME": ARGOCD_SERVER,
+               "KUBECONFIG": kubeconfig, "ARGOCD_FAKE_IN_CLUSTER": "true",
+               "HTTPS_PROXY": self.plane.egress_proxy, "HTTP_PROXY": self.plane.egress_proxy,
+               **_environment(self.kubectl, ARGOCD_NAMESPACE, container)}
+        if deployment_type != "kind":
+            (self.dir / "host-trust.pem").write_text(self.platform_ca)
+            env["SSL_CERT_FILE"] = str(self.dir / "host-trust.pem")
+        port = free_port()
+        # The Deployment's addresses (every interface, in-cluster Services) replaced by loopback ones.
+        env.update({"ARGOCD_SERVER_LISTEN_ADDRESS": "127.0.0.1", "ARGOCD_SERVER_METRICS_LISTEN_ADDRESS": "127.0.0.1",
+                    "REDIS_SERVER": f"127.0.0.1:{redis}", "ARGOCD_SERVER_REPO_SERVER": f"127.0.0.1:{free_port()}"})
+        process = self.plane._spawn(ARGOCD_SERVER, [  # pylint: disable=protected-access
+            str(argocd_binary()), "--kubeconfig", kubeconfig, "--namespace", ARGOCD_NAMESPACE, "--port", str(port),
+            "--metrics-port", str(free_port())], env=env)
+        self._wait(ARGOCD_SERVER, process, port)
+        self.urls["argocd"] = f"http://127.0.0.1:{port}"
+        return self.urls["argocd"]
+
+    def argocd_url(self) -> str:
+        """ArgoCD's public URL (argocd-cm's url)."""
+        return f"https://argocd.{self.domain}"
+
+    # ------------------------------------------------------------------ kubectl
+    def kubectl_sso_settings(self, deployment_type: str) -> dict:
+        """The settings the deployment type's role gives its kube-apiserver (k3s_oidc, kind_cluster_oidc: their
+        defaults, templated), with what this machine adds: the CA standing in for the platform's (as a kind operator
+        adds it) and the `cluster` egress selection, which is how this kube-apiserver reaches any name (the egress
+        guard routes the issuer's to Dex's TLS listener)."""
+        from harness.platform.catalog import kubectl_sso_settings
+
+        settings = kubectl_sso_settings(deployment_type, self.domain)
+        if settings["issuer_url"].rstrip("/") != self.dex_values["config"]["issuer"].rstrip("/"):
+            raise ControlPlaneError(f"the {deployment_type} role's kube-apiserver trusts {settings['issuer_url']}, "
+                                    f"the platform's Dex issues as {self.dex_values['config']['issuer']}")
+        return {**settings, "certificate_authority": self.platform_ca, "egress_selector": "cluster"}
+
+    def enable_kubectl_sso(self, deployment_type: str) -> dict:
+        """Give the control plane's kube-apiserver the role's authentication configuration; return it."""
+        from ansible_collections.aphex.platform.plugins.module_utils.platform.kube_sso import (
+            authentication_configuration)
+
+        configuration = authentication_configuration(self.kubectl_sso_settings(deployment_type))
+        self.plane.write_authentication_config(configuration)
+        return configuration
+
     # ------------------------------------------------------------------ a browser, on loopback
     def public_origins(self) -> dict:
         """The public origins a browser would open (Dex's issuer, Authentik's authorization address) to the
         loopback URLs that serve them here."""
         authentik = urlsplit(self.connector["providerDiscoveryOverrides"]["authURL"])
         dashboard = urlsplit(self.dashboard_args()["redirect-url"])
-        return {self.dex_values["config"]["issuer"].rstrip("/"): self.urls["dex"],
-                f"{authentik.scheme}://{authentik.netloc}": self.urls["authentik"],
-                f"{dashboard.scheme}://{dashboard.netloc}": self.urls["dashboard"]}
+        origins = {self.dex_values["config"]["issuer"].rstrip("/"): self.urls["dex"],
+                   f"{authentik.scheme}://{authentik.netloc}": self.urls["authentik"],
+                   f"{dashboard.scheme}://{dashboard.netloc}": self.urls["dashboard"]}
+        if "argocd" in self.urls:
+            origins[self.argocd_url()] = self.urls["argocd"]
+        return origins
 
     def dashboard_args(self) -> dict:
         return self.applications[DASHBOARD_AUTH_APP]["source"]["helm"]["valuesObject"]["extraArgs"]
@@ -334,15 +471,15 @@ class SingleSignOn:
     def browse(self, url: str, username: str, password: str, stop_at: str | None = None) -> dict:
         """Open the public URL as a browser would - following redirects, keeping each origin's cookies, the user
         signing in when Authentik's address asks - until a redirect to STOP_AT: {status: 302, location (that
-        redirect), steps (the public URLs opened)}; or until an answer that is no redirect: {status, location:
-        None, body, steps}."""
+        redirect), steps (the public URLs opened), cookies (by origin)}; or until an answer that is no redirect:
+        {status, location: None, body, steps, cookies}."""
         import http.client
 
         origins, cookies, steps = self.public_origins(), {}, []
         credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
         while len(steps) < 25:
             if stop_at and url.startswith(stop_at):
-                return {"status": 302, "location": url, "steps": steps}
+                return {"status": 302, "location": url, "steps": steps, "cookies": cookies}
             origin = next((o for o in origins if url == o or url.startswith(o + "/")), None)
             if origin is None:
                 raise ControlPlaneError(f"the browser was sent to {url}, which no public address served here is")
@@ -368,7 +505,8 @@ class SingleSignOn:
             location = answer.getheader("Location")
             connection.close()
             if answer.status not in (301, 302, 303, 307) or not location:
-                return {"status": answer.status, "location": None, "body": body[:4000], "steps": steps}
+                return {"status": answer.status, "location": None, "body": body[:4000], "steps": steps,
+                        "cookies": cookies}
             url = urljoin(url, location)
         raise ControlPlaneError(f"the browser was still being redirected after 25 steps: {steps}")
 

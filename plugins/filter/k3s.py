@@ -70,7 +70,12 @@ def k3s_config(settings: dict) -> dict:
     # the toolkit's runtime on the host: asking for it earlier would keep the node from starting.
     if settings.get("gpu") and settings.get("gpu_default_runtime") and settings.get("nvidia_runtime_installed"):
         config["default-runtime"] = "nvidia"
-    config.update(settings.get("extra") or {})
+    extra = dict(settings.get("extra") or {})
+    if settings.get("authentication_config") and settings["role"] == "server":
+        # The operator's own kube-apiserver-arg entries are kept after it.
+        config["kube-apiserver-arg"] = [f"authentication-config={settings['authentication_config']}",
+                                        *list(extra.pop("kube-apiserver-arg", None) or [])]
+    config.update(extra)
     return config
 
 

@@ -97,6 +97,22 @@ def eventlistener_binding_name(org: str) -> str:
     return f"eventlistener-{org}"
 
 
+# Who signed in through the platform's Dex, as the kube-apiserver names them: the ID token's email and groups, each
+# behind this prefix (module_utils/platform/kube_sso.py), so that no SSO user or group can be taken for a
+# ServiceAccount (system:serviceaccount:...), a node or a system group (system:masters, system:authenticated...).
+SSO_PREFIX = "oidc:"
+
+
+def sso_user(email: str) -> str:
+    """The Kubernetes user name of the person signed in with EMAIL."""
+    return SSO_PREFIX + email
+
+
+def sso_group(group: str) -> str:
+    """The Kubernetes group name of an SSO group (a group of the identity provider, e.g. platform-admins)."""
+    return SSO_PREFIX + group
+
+
 def admin_binding_name(user: str) -> str:
     return f"organization-admin-{user}"
 

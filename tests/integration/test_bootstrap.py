@@ -124,9 +124,9 @@ def test_secrets_have_the_documented_shapes_and_keep_existing_values(bootstrappe
     assert len(base64.b64decode(postgres["postgresql-password"])) == 32
     assert postgres["postgresql-password"] != postgres["postgresql-postgres-password"]
     dex = secret_values(api, "dex-secrets", "auth-system")
-    assert sorted(dex) == ["argocd-client-secret", "authentik-client-secret", "kubernetes-client-secret",
-                           "tekton-client-secret"]
-    assert len(set(dex.values())) == 4
+    # kubectl's client is public (no secret: it would be copied into every SSO kubeconfig).
+    assert sorted(dex) == ["argocd-client-secret", "authentik-client-secret", "tekton-client-secret"]
+    assert len(set(dex.values())) == 3
     assert secret_values(api, "argocd-secret", "argocd")["oidc.dex.clientSecret"] == dex["argocd-client-secret"]
     tekton = secret_values(api, "tekton-dashboard-oidc", "tekton-pipelines")
     assert tekton["client-id"] == "tekton-dashboard" and tekton["client-secret"] == dex["tekton-client-secret"]

@@ -20,6 +20,7 @@ import pytest
 from kubernetes import client, config, dynamic
 from kubernetes.client.exceptions import ApiException
 
+from ansible_collections.aphex.platform.plugins.module_utils.naming import sso_user
 from harness import REPO, github
 from harness.controlplane.audit import AuditLog
 from harness.controlplane.cluster import ADMIN_USER
@@ -640,7 +641,7 @@ def ready_condition(api, name: str, namespace: str) -> dict:
 def test_an_organization_admin_fills_in_org_secrets_and_a_pipeline_gets_them_through_the_store(tekton):
     api, plane = tekton["api"], tekton["plane"]
     # The organization admin, with their own identity, writes the organization's secrets.
-    admin = config.new_client_from_config(config_file=str(plane.add_user("admin@acme.io")))
+    admin = config.new_client_from_config(config_file=str(plane.add_user(sso_user("admin@acme.io"))))
     client.CoreV1Api(admin).patch_namespaced_secret("org-secrets", "org-acme", {
         "stringData": {"registry-token": "acme-registry-t0ken"}})
     with pytest.raises(ApiException) as refused:

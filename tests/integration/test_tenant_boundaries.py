@@ -24,6 +24,7 @@ import pytest
 from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 
+from ansible_collections.aphex.platform.plugins.module_utils.naming import sso_user
 from harness.inventory import onboard, org, pipeline, write_inventory
 from harness.kube import REPO, wait_for
 
@@ -103,8 +104,9 @@ def two_tenants(platform_apis, control_plane, tmp_path):
 
 def _identities(names):
     return {
-        "org admin A": f"alice@{names['a']}.io",
-        "org admin B": f"bob@{names['b']}.io",
+        # as the kube-apiserver names them once signed in through the platform's Dex (kube_sso.py)
+        "org admin A": sso_user(f"alice@{names['a']}.io"),
+        "org admin B": sso_user(f"bob@{names['b']}.io"),
         "runner A": f"system:serviceaccount:{names['web']}:pipeline-runner",
         "runner B": f"system:serviceaccount:{names['site']}:pipeline-runner",
         # stands for whatever creates a tenant's pods and routes with wide rights: Tekton's controller for a TaskRun,

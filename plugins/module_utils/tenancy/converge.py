@@ -354,7 +354,8 @@ class Tenancy:
                 secret = ""  # previewing a fresh cluster: the organization would create it first
             document = pipeline["pipeline"]
             document = parsed_pipeline(document) if isinstance(document, str) else document
-            desired += render_pipeline(pipeline, document, secret, self.settings)
+            admins = (self.organizations.get(pipeline["organization"]) or {}).get("admin_users") or ()
+            desired += render_pipeline(pipeline, document, secret, self.settings, admins)
         removed = self._removed_pipelines()
 
         def finish(desired, previewed_namespaces):

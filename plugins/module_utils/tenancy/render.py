@@ -28,6 +28,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     POD_SECURITY,
     PLATFORM_NAMESPACE,
     admin_binding_name,
+    sso_user,
     eventlistener_binding_name,
     org_namespace,
     org_store_name,
@@ -54,6 +55,7 @@ REVISION_EXPRESSION = "has(body.pull_request) ? body.pull_request.head.sha : bod
 PULL_REQUEST_AUTHORS = {"trusted": ("OWNER", "MEMBER", "COLLABORATOR"), "all": (), "none": None}
 PULL_REQUESTS_DEFAULT = "trusted"
 DISPATCHER_TEMPLATE = "run-pipeline-v1"
+PROJECT_ROLE_ORGANIZATION_ADMIN = "organization-admin"
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 # The kinds each renderer produces: the converge reads exactly these (a kind missing here would be re-applied on
@@ -234,7 +236,7 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
     ]
     for user in org["admin_users"]:
         objects.append(_binding("RoleBinding", admin_binding_name(user), labels, "ClusterRole", "organization-admin",
-                                [{"apiGroup": RBAC, "kind": "User", "name": user}], namespace))
+                                [{"apiGroup": RBAC, "kind": "User", "name": sso_user(user)}], namespace))
     if settings.tunnels:
         objects.append(_cloudflared(name, labels, namespace, settings))
         message = f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{name}"
@@ -368,9 +370,21 @@ def _isolation(name: str, org: str, labels: dict, quota: dict, settings: Tenancy
     ]
 
 
+def _project_roles(project: str, org: str, org_admins) -> list:
+    """The AppProject's role for its organization's admins in ArgoCD: they see and sync the pipeline's Applications,
+    nothing else. ArgoCD matches a role's groups against the signed-in user's groups and email claims (argocd-rbac-cm
+    `scopes`), so the admins are named by email as in `admin_users`."""
+    role = PROJECT_ROLE_ORGANIZATION_ADMIN
+    return [{"name": role, "description": f"Admins of organization {org}: see and sync this pipeline's Applications",
+             "policies": [f"p, proj:{project}:{role}, applications, {action}, {project}/*, allow"
+                          for action in ("get", "sync")],
+             "groups": sorted(org_admins)}]
+
+
 def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64: str,
-                    settings: TenancySettings) -> list:
-    """Everything pipeline `pipeline` owns, in its namespace, its org's namespace, argocd and cluster-wide."""
+                    settings: TenancySettings, org_admins=()) -> list:
+    """Everything pipeline `pipeline` owns, in its namespace, its org's namespace, argocd and cluster-wide;
+    ORG_ADMINS: its organization's admin_users (its AppProject's role in ArgoCD)."""
     name, org, repo = pipeline["name"], pipeline["organization"], pipeline["repo"]
     repo_owner, repo_name = repo.split("/", 1)
     org_ns = org_namespace(org)
@@ -410,6 +424,7 @@ def render_pipeline(pipeline: dict, pipeline_document: dict, webhook_secret_b64:
                                            {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
                                            {"group": RBAC, "kind": "RoleBinding"}],
             "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}],
+            "roles": _project_roles(name, org, org_admins),
         }),
         _object("v1", "Secret", WEBHOOK_SECRET_NAME, labels, name, type="Opaque", data={"secret": webhook_secret_b64}),
         _dispatcher_template(name, labels, org_ns),

@@ -170,3 +170,12 @@ def test_forced_gpu_node_without_detection_gets_the_presence_labels_only():
 def test_unknown_role_is_refused():
     with pytest.raises(ValueError, match="server or agent"):
         k3s_config(settings(role="worker"))
+
+
+def test_a_server_names_its_authentication_configuration_and_keeps_the_operators_apiserver_arguments():
+    path = "/etc/rancher/k3s/authentication-config.yaml"
+    config = k3s_config(settings(authentication_config=path, extra={"kube-apiserver-arg": ["audit-log-maxage=30"]}))
+    assert config["kube-apiserver-arg"] == [f"authentication-config={path}", "audit-log-maxage=30"]
+    assert "kube-apiserver-arg" not in k3s_config(settings())
+    agent = k3s_config(settings(role="agent", authentication_config=path))
+    assert "kube-apiserver-arg" not in agent

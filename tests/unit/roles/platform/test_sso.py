@@ -303,7 +303,7 @@ def test_groups_flow_from_authentik_through_dex_to_argocd_rbac(deployment_type):
     assert "groups" in oidc["requestedScopes"]
     assert "groups" in oauth2_proxy_args(deployment_type)["scope"].split()
     rbac = find(role_platform(deployment_type, DOMAIN, RAW)["argocd"], "ConfigMap", "argocd-rbac-cm")["data"]
-    assert yaml.safe_load(rbac["scopes"]) == ["groups"]
+    assert yaml.safe_load(rbac["scopes"])[0] == "groups"
     policy = [line.strip() for line in rbac["policy.csv"].splitlines() if line.strip()]
     assert "g, platform-admins, role:admin" in policy
     groups = {e["identifiers"]["name"] for e in entries if e["model"] == "authentik_core.group"}
@@ -327,3 +327,54 @@ def test_bootstrap_admin_is_a_platform_admin(deployment_type):
                                        Tag("!KeyOf", admins["id"])]
     assert set(user["attrs"]) == {"groups"}, "only its groups are the platform's business"
     assert sync_job_env(deployment_type)["PLATFORM_ADMIN_GROUP"] == "platform-admins"
+
+
+@pytest.mark.parametrize("deployment_type", TYPES)
+def test_kubectl_signs_in_as_a_public_client_on_the_local_redirects_only(deployment_type):
+    """Issue 24 item 4: kubelogin's client had a generated secret, which every SSO kubeconfig would have carried."""
+    dex = values(deployment_type, "dex")
+    clients = {client["id"]: client for client in dex["config"]["staticClients"]}
+    kubernetes = clients["kubernetes"]
+    assert kubernetes["public"] is True and "secretEnv" not in kubernetes and "secret" not in kubernetes
+    assert kubernetes["redirectURIs"] == ["http://localhost:8000", "http://localhost:18000"]
+    assert all(not client.get("public") for name, client in clients.items() if name != "kubernetes")
+    assert "KUBERNETES_CLIENT_SECRET" not in {variable["name"] for variable in dex["envVars"]}
+
+
+@pytest.mark.parametrize("deployment_type", TYPES)
+def test_sso_groups_get_cluster_roles_under_the_kube_apiservers_prefix(deployment_type):
+    """Issue 24 item 4: no cluster role was bound to any SSO group."""
+    bindings = {o["metadata"]["name"]: o for o in objects(deployment_type, "auth-config")
+                if o["kind"] == "ClusterRoleBinding"}
+    assert set(bindings) == {"aphex-sso-cluster-admin", "aphex-sso-view"}
+    admin, view = bindings["aphex-sso-cluster-admin"], bindings["aphex-sso-view"]
+    assert admin["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}
+    assert [s["name"] for s in admin["subjects"]] == ["oidc:platform-admins"]
+    assert view["roleRef"]["name"] == "view" and [s["name"] for s in view["subjects"]] == ["oidc:platform-engineering"]
+    assert {s["kind"] for b in bindings.values() for s in b["subjects"]} == {"Group"}
+
+
+@pytest.mark.parametrize("deployment_type", TYPES)
+def test_the_cluster_roles_kube_apiserver_trusts_the_platforms_dex(deployment_type):
+    """The kube-apiserver's issuer (k3s_oidc, kind_cluster_oidc) and the kubeconfig's (platform_kubectl_sso) are
+    each role's own default: all three must be Dex's issuer and kubectl's client."""
+    from harness.platform.catalog import kubectl_sso_settings, rendered_platform
+
+    dex = values(deployment_type, "dex")["config"]
+    rendered = rendered_platform(deployment_type, DOMAIN, raw_chart=RAW)
+    kubeconfig_side = rendered["templar"].template(rendered["defaults"]["platform_kubectl_sso"])
+    for settings in (kubectl_sso_settings(deployment_type, DOMAIN), kubeconfig_side):
+        assert settings == {"issuer_url": dex["issuer"], "client_id": "kubernetes"}
+
+
+@pytest.mark.parametrize("kubeconfig, expected", [
+    ("/home/op/.kube/aphex-k3s.kubeconfig", "/home/op/.kube/aphex-k3s-sso.kubeconfig"),
+    ("/work/.cluster/admin.kubeconfig", "/work/.cluster/admin-sso.kubeconfig"),
+    ("/etc/aphex/config.yaml", "/etc/aphex/config-sso.kubeconfig"),
+    ("/etc/aphex/kubeconfig", "/etc/aphex/kubeconfig-sso.kubeconfig"),
+])
+def test_the_sso_kubeconfig_goes_next_to_the_administrators(kubeconfig, expected):
+    from harness.platform.catalog import rendered_platform
+
+    rendered = rendered_platform("k3s", DOMAIN, raw_chart=RAW, variables={"aphex_kubeconfig": kubeconfig})
+    assert rendered["templar"].template(rendered["defaults"]["platform_sso_kubeconfig_dest"]) == expected

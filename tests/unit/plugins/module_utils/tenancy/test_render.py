@@ -280,3 +280,25 @@ def test_a_pipeline_may_take_every_pull_request_or_none():
     assert _deliver("pull_request-opened.json", "pull_request", author="OWNER", pull_requests="none") is None
     assert _deliver("push.json", "push", pull_requests="none") is not None  # pushes always run
     assert _deliver("pull_request-closed.json", "pull_request", pull_requests="all") is None
+
+
+def test_organization_admins_are_bound_by_the_name_the_kube_apiserver_gives_them_after_sso():
+    """Issue 24 item 4: the RoleBindings named the bare email, which no signed-in person is (the kube-apiserver
+    names them oidc:<email>, module_utils/platform/kube_sso.py): they granted nothing."""
+    org = {"name": "acme", "display_name": "ACME", "admin_users": ["a@acme.io", "b@acme.io"]}
+    objects = _by_kind(render_organization(org, [], "", TenancySettings()))
+    binding = objects[("RoleBinding", "organization-admin-a@acme.io")]
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "oidc:a@acme.io"}]
+    assert binding["roleRef"]["name"] == "organization-admin"
+    assert objects[("Organization", "acme")]["spec"]["adminUsers"] == ["a@acme.io", "b@acme.io"]
+
+
+def test_the_organizations_admins_see_and_sync_the_pipelines_applications_in_argocd_and_nothing_more():
+    """Issue 24 item 3: every signed-in user saw every tenant's Applications in ArgoCD. Each pipeline's AppProject
+    gives its organization's admins (by email: argocd-rbac-cm's scopes include email) get and sync on the project's
+    Applications; whether ArgoCD applies it so is tests/integration/test_platform_sso.py's part."""
+    objects = _by_kind(render_pipeline(PIPELINE, DOCUMENT, "", TenancySettings(), ["b@acme.io", "a@acme.io"]))
+    [role] = objects[("AppProject", "web")]["spec"]["roles"]
+    assert role["name"] == "organization-admin" and role["groups"] == ["a@acme.io", "b@acme.io"]
+    assert role["policies"] == ["p, proj:web:organization-admin, applications, get, web/*, allow",
+                                "p, proj:web:organization-admin, applications, sync, web/*, allow"]

@@ -43,3 +43,15 @@ def test_argocd_settings_go_over_the_collections_own_and_null_removes_one():
     merged = argocd_cm({"timeout.reconciliation": "30s", "url": "https://cd.settings.example", health: None})
     assert merged == {**{key: value for key, value in own.items() if key != health},
                       "timeout.reconciliation": "30s", "url": "https://cd.settings.example"}
+
+
+def test_argocd_gives_no_role_to_a_user_in_none_of_the_platforms_groups_and_matches_emails():
+    """Issue 24 item 3: policy.default was role:readonly, so every signed-in user - any tenant - saw every
+    Application. Organization admins get their pipelines' through the AppProjects' roles, which name them by email."""
+    import yaml as _yaml
+    from harness.platform.catalog import rendered_platform
+
+    documents = rendered_platform("kind", "argocd.example", raw_chart={"repo": "r", "chart": "raw", "version": "1"})["argocd"]
+    [rbac] = [d for d in documents if d["metadata"]["name"] == "argocd-rbac-cm"]
+    assert rbac["data"]["policy.default"] == ""
+    assert _yaml.safe_load(rbac["data"]["scopes"]) == ["groups", "email"]
