@@ -83,6 +83,12 @@ OWNED = ("state.json", "bin", "admin.kubeconfig", "users", "internal", "audit.lo
 BASE_COMPONENTS = {"egress-guard", "etcd", "kube-apiserver", "kube-controller-manager"}
 
 
+def _file_stem(user: str) -> str:
+    """A user name as a file name: KUBECONFIG-style path lists (the Python client's loader) split on ':', which
+    ServiceAccount and SSO user names (oidc:<email>) hold."""
+    return user.replace(":", "-")
+
+
 class ControlPlaneError(RuntimeError):
     pass
 
@@ -276,13 +282,14 @@ class ControlPlane:
         cert, key = self.pki.issue_client(name, groups=list(groups))
         folder = self.dir / "users"
         folder.mkdir(exist_ok=True)
-        (folder / f"{name}.crt").write_bytes(cert)
-        write_private(folder / f"{name}.key", key)
-        return self._write_kubeconfig(folder / f"{name}.kubeconfig", name, folder / f"{name}.crt",
-                                      folder / f"{name}.key")
+        stem = _file_stem(name)
+        (folder / f"{stem}.crt").write_bytes(cert)
+        write_private(folder / f"{stem}.key", key)
+        return self._write_kubeconfig(folder / f"{stem}.kubeconfig", name, folder / f"{stem}.crt",
+                                      folder / f"{stem}.key")
 
     def user_kubeconfig(self, name: str) -> Path:
-        return self.dir / "users" / f"{name}.kubeconfig"
+        return self.dir / "users" / f"{_file_stem(name)}.kubeconfig"
 
     def _write_kubeconfigs(self) -> None:
         internal = self.dir / "internal"
@@ -292,7 +299,7 @@ class ControlPlane:
             (internal / "controller-manager.kubeconfig", CONTROLLER_MANAGER_USER, ()),
         ):
             cert, key = self.pki.issue_client(user, groups=groups)
-            stem = user.replace(":", "-")
+            stem = _file_stem(user)
             (internal / f"{stem}.crt").write_bytes(cert)
             write_private(internal / f"{stem}.key", key)
             self._write_kubeconfig(path, user, internal / f"{stem}.crt", internal / f"{stem}.key")

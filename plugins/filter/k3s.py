@@ -36,6 +36,45 @@ def node_labels(settings: dict) -> dict:
     return {**gpu_node_labels(settings.get("gpu")), **(settings.get("node_labels") or {})}
 
 
+# K3s's etcd snapshot settings (servers with embedded etcd) by the role's names, and S3's inside `s3`.
+ETCD_SNAPSHOT_SETTINGS = {"schedule": "etcd-snapshot-schedule-cron", "retention": "etcd-snapshot-retention",
+                          "dir": "etcd-snapshot-dir", "compress": "etcd-snapshot-compress"}
+ETCD_S3_SETTINGS = {"endpoint": "etcd-s3-endpoint", "bucket": "etcd-s3-bucket", "region": "etcd-s3-region",
+                    "folder": "etcd-s3-folder", "config_secret": "etcd-s3-config-secret",
+                    "endpoint_ca": "etcd-s3-endpoint-ca", "skip_ssl_verify": "etcd-s3-skip-ssl-verify",
+                    "insecure": "etcd-s3-insecure", "timeout": "etcd-s3-timeout"}
+
+
+def etcd_snapshot_config(snapshot: dict, where: str = "k3s_etcd_snapshot") -> dict:
+    """config.yaml's etcd snapshot keys for SNAPSHOT (k3s_etcd_snapshot); a setting that cannot work raises
+    ValueError naming it. S3 credentials never go into config.yaml: K3s reads them from the kube-system Secret named
+    by s3.config_secret."""
+    snapshot = dict(snapshot or {})
+    problems = [f"{where}.{key}: unknown setting (known: {', '.join([*ETCD_SNAPSHOT_SETTINGS, 's3'])})"
+                for key in snapshot if key not in ETCD_SNAPSHOT_SETTINGS and key != "s3"]
+    if "schedule" in snapshot and len(str(snapshot["schedule"]).split()) != 5:
+        problems.append(f"{where}.schedule: {snapshot['schedule']!r} is not a 5-field cron expression")
+    retention = snapshot.get("retention", 1)
+    if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
+        problems.append(f"{where}.retention: {retention!r} is not a number of snapshots (1 or more)")
+    s3 = dict(snapshot.get("s3") or {})
+    for key in s3:
+        if key in ("access_key", "secret_key"):
+            problems.append(f"{where}.s3.{key}: credentials are not written to config.yaml; put them in a Secret in "
+                            "kube-system and name it in s3.config_secret")
+        elif key not in ETCD_S3_SETTINGS:
+            problems.append(f"{where}.s3.{key}: unknown setting (known: {', '.join(ETCD_S3_SETTINGS)})")
+    if s3 and not s3.get("bucket") and not s3.get("config_secret"):
+        problems.append(f"{where}.s3: needs a bucket (or a config_secret that names one)")
+    if problems:
+        raise ValueError("; ".join(problems))
+    config = {ETCD_SNAPSHOT_SETTINGS[key]: value for key, value in snapshot.items() if key != "s3"}
+    if s3:
+        config["etcd-s3"] = True
+        config.update({ETCD_S3_SETTINGS[key]: value for key, value in s3.items()})
+    return config
+
+
 def k3s_config(settings: dict) -> dict:
     """config.yaml for one node. The token stays in its own file (token-file) so this file is never secret.
 
@@ -62,6 +101,7 @@ def k3s_config(settings: dict) -> dict:
             config["tls-san"] = sans
         if settings.get("disable"):
             config["disable"] = list(settings["disable"])
+        config.update(etcd_snapshot_config(settings.get("etcd_snapshot") or {}))
     else:
         config["server"] = settings["server_url"]
     if settings.get("node_taints"):
@@ -186,7 +226,17 @@ def k3s_join_plan(servers: list, this_host: str, api_endpoint: str, api_port: in
                 "token_source": ""}
 
 
+def k3s_etcd_snapshot_problems(snapshot) -> str:
+    """What is wrong with k3s_etcd_snapshot (every problem, each naming its field), or "" - for the role's check
+    before anything is written."""
+    try:
+        etcd_snapshot_config(snapshot)
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
 class FilterModule:
     def filters(self):
         return {"k3s_config": k3s_config, "k3s_node_labels": k3s_node_labels, "k3s_join_plan": k3s_join_plan,
-                "k3s_server_survey": k3s_server_survey}
+                "k3s_server_survey": k3s_server_survey, "k3s_etcd_snapshot_problems": k3s_etcd_snapshot_problems}

@@ -477,3 +477,51 @@ def test_argocd_a_signed_in_user_in_no_group_gets_nothing(sso):
     assert visible_applications(sso_, token) == set()
     status, answer = sync(sso_, token, "acme-web")
     assert status == 403, answer
+
+
+# ---------------------------------------------------------------------------------------------- secrets (item 6)
+def _process_environment(plane, name: str) -> dict:
+    """The environment the running component NAME was started with, read from the kernel (/proc/PID/environ)."""
+    from pathlib import Path
+
+    # the one that runs (Dex is started again when its first start exits, as the kubelet would)
+    [component] = [c for c in plane.recorded_state()["components"]
+                   if c["name"] == name and Path(f"/proc/{c['pid']}/environ").exists()]
+    raw = Path(f"/proc/{component['pid']}/environ").read_bytes().decode()
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+
+def test_sso_secrets_are_one_value_per_client_across_the_running_processes_and_never_logged(sso):
+    from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
+    from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import converge
+    from harness.platform.sso import _secret_value
+
+    sso_, _users = sso
+    plane = sso_.plane
+    dex, proxy = _process_environment(plane, "dex"), _process_environment(plane, "oauth2-proxy")
+    authentik = _process_environment(plane, "authentik-stand-in")
+    # Each client's secret is the one value on both ends, in the processes that use them.
+    assert dex["TEKTON_CLIENT_SECRET"] == proxy["OAUTH2_PROXY_CLIENT_SECRET"]
+    assert dex["AUTHENTIK_CLIENT_SECRET"] == authentik["CLIENT_SECRET"]
+    # argocd-server reads its copy from argocd-secret when a code is redeemed (the sign-ins above succeed with it).
+    assert _secret_value(sso_.kubectl, ARGOCD_NAMESPACE, "argocd-secret", "oidc.dex.clientSecret") == \
+        dex["ARGOCD_CLIENT_SECRET"]
+    cookie_secret = _secret_value(sso_.kubectl, DASHBOARD_NAMESPACE, "tekton-dashboard-oidc", "cookie-secret")
+    assert proxy["OAUTH2_PROXY_COOKIE_SECRET"] == cookie_secret
+    values = {dex[k] for k in ("TEKTON_CLIENT_SECRET", "ARGOCD_CLIENT_SECRET", "AUTHENTIK_CLIENT_SECRET")}
+    values.add(proxy["OAUTH2_PROXY_COOKIE_SECRET"])
+    assert len(values) == 4 and all(len(v) >= 32 for v in values)
+    # A re-run of the collection's secret code (as bootstrap re-runs it) changes none of them.
+    rendered = rendered_platform("kind", DOMAIN)
+    specs = rendered["templar"].template(rendered["role_vars"]["platform_generated_secrets"])
+    again = converge(lambda: ClusterApi(str(plane.admin_kubeconfig)),
+                     [s for s in specs if s["namespace"] in (SSO_NAMESPACE, DASHBOARD_NAMESPACE, ARGOCD_NAMESPACE)],
+                     check_mode=False)
+    assert again["changed"] is False, again
+    assert _secret_value(sso_.kubectl, SSO_NAMESPACE, "dex-secrets", "tekton-client-secret") == dex["TEKTON_CLIENT_SECRET"]
+    # No process printed one (their logs, at the levels the charts run them), nor the audit log.
+    for name in ("dex", "oauth2-proxy", "argocd-server", "authentik-stand-in", "authentik-front", "kube-apiserver"):
+        log = plane.log_tail(name, size=50_000_000)
+        assert log and not [value for value in values if value in log], name
+    audit = plane.audit_log.read_text()
+    assert not [value for value in values if value in audit]

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.aphex.platform.plugins.filter.k3s import (
-    gpu_node_labels, k3s_config, k3s_join_plan, k3s_node_labels, k3s_server_survey)
+    gpu_node_labels, k3s_config, k3s_etcd_snapshot_problems, k3s_join_plan, k3s_node_labels, k3s_server_survey)
 
 INIT = {"cluster_init": True, "server_url": ""}
 
@@ -179,3 +179,31 @@ def test_a_server_names_its_authentication_configuration_and_keeps_the_operators
     assert "kube-apiserver-arg" not in k3s_config(settings())
     agent = k3s_config(settings(role="agent", authentication_config=path))
     assert "kube-apiserver-arg" not in agent
+
+
+def test_servers_get_k3s_etcd_snapshot_settings_and_agents_none():
+    snapshot = {"schedule": "0 */6 * * *", "retention": 10, "compress": True,
+                "s3": {"endpoint": "s3.example", "bucket": "etcd", "folder": "lab", "config_secret": "k3s-etcd-s3"}}
+    config = k3s_config(settings(etcd_snapshot=snapshot))
+    assert {key: value for key, value in config.items() if key.startswith("etcd-")} == {
+        "etcd-snapshot-schedule-cron": "0 */6 * * *", "etcd-snapshot-retention": 10, "etcd-snapshot-compress": True,
+        "etcd-s3": True, "etcd-s3-endpoint": "s3.example", "etcd-s3-bucket": "etcd", "etcd-s3-folder": "lab",
+        "etcd-s3-config-secret": "k3s-etcd-s3"}
+    assert not [key for key in k3s_config(settings(role="agent", etcd_snapshot=snapshot)) if key.startswith("etcd-")]
+    assert k3s_etcd_snapshot_problems(snapshot) == ""
+
+
+@pytest.mark.parametrize("snapshot, problem", [
+    ({"schedule": "@daily"}, "k3s_etcd_snapshot.schedule: '@daily' is not a 5-field cron expression"),
+    ({"retention": 0}, "k3s_etcd_snapshot.retention: 0 is not a number of snapshots"),
+    ({"retention": True}, "k3s_etcd_snapshot.retention: True is not a number"),
+    ({"keep": 3}, "k3s_etcd_snapshot.keep: unknown setting"),
+    ({"s3": {"bucket": "b", "secret_key": "s3cr3t"}}, "k3s_etcd_snapshot.s3.secret_key: credentials are not written"),
+    ({"s3": {"endpoint": "s3.example"}}, "k3s_etcd_snapshot.s3: needs a bucket"),
+    ({"s3": {"bucket": "b", "acl": "private"}}, "k3s_etcd_snapshot.s3.acl: unknown setting"),
+])
+def test_etcd_snapshot_settings_that_cannot_work_are_named_and_no_credential_is_echoed(snapshot, problem):
+    found = k3s_etcd_snapshot_problems(snapshot)
+    assert problem in found and "s3cr3t" not in found
+    with pytest.raises(ValueError, match="k3s_etcd_snapshot"):
+        k3s_config(settings(etcd_snapshot=snapshot))
