@@ -92,14 +92,16 @@ def sso_kubeconfig_from(admin_kubeconfig: dict, settings: dict, context: str = "
         name = context or admin_kubeconfig["current-context"]
         [chosen] = [c["context"] for c in admin_kubeconfig["contexts"] if c["name"] == name]
         [cluster] = [c["cluster"] for c in admin_kubeconfig["clusters"] if c["name"] == chosen["cluster"]]
-        server, authority = cluster["server"], cluster.get("certificate-authority-data", "")
+        if not cluster.get("server"):
+            raise ValueError("its cluster has no server")
     except (KeyError, TypeError, ValueError) as error:
         raise SsoSettingsError(f"the administrator's kubeconfig has no usable context {context!r} ({error})") from None
-    return sso_kubeconfig(chosen["cluster"], server, authority, settings)
+    return sso_kubeconfig(chosen["cluster"], cluster, settings)
 
 
-def sso_kubeconfig(cluster_name: str, server: str, certificate_authority_data: str, settings: dict) -> dict:
-    """A kubeconfig for people signing in through the platform's Dex: the cluster's address and CA (no credential)
+def sso_kubeconfig(cluster_name: str, cluster: dict, settings: dict) -> dict:
+    """A kubeconfig for people signing in through the platform's Dex: CLUSTER (a kubeconfig's cluster entry: address,
+    CA; no credential)
     and a user that runs kubelogin (`kubectl oidc-login`, https://github.com/int128/kubelogin) for an ID token, with
     the scopes the kube-apiserver's mapping reads (email, groups)."""
     checked = _checked(settings, "oidc")
@@ -112,8 +114,8 @@ def sso_kubeconfig(cluster_name: str, server: str, certificate_authority_data: s
     user = f"{cluster_name}-sso"
     return {
         "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": server,
-                                                        "certificate-authority-data": certificate_authority_data}}],
+        # A cluster entry holds no credential: its address and how to trust it (CA data or file, TLS name, proxy).
+        "clusters": [{"name": cluster_name, "cluster": dict(cluster)}],
         "users": [{"name": user, "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1", "command": "kubectl", "args": arguments,
             "interactiveMode": "IfAvailable", "provideClusterInfo": False}}}],

@@ -52,8 +52,11 @@ def test_settings_that_cannot_work_are_named(settings, message):
 ADMIN = {"apiVersion": "v1", "kind": "Config", "current-context": "admin@aphex",
          "clusters": [{"name": "aphex", "cluster": {"server": "https://k3s.example.com:6443",
                                                     "certificate-authority-data": "Q0E="}},
-                      {"name": "other", "cluster": {"server": "https://other:6443"}}],
+                      {"name": "other", "cluster": {"server": "https://other:6443"}},
+                      {"name": "local", "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority": "/ca.crt",
+                                                    "tls-server-name": "kubernetes"}}],
          "contexts": [{"name": "admin@aphex", "context": {"cluster": "aphex", "user": "admin"}},
+                      {"name": "local", "context": {"cluster": "local", "user": "admin"}},
                       {"name": "other", "context": {"cluster": "other", "user": "admin"}}],
          "users": [{"name": "admin", "user": {"client-key-data": "S0VZ", "client-certificate-data": "Q0VSVA=="}}]}
 
@@ -77,6 +80,12 @@ def test_the_sso_kubeconfig_follows_the_context_asked_for_and_passes_the_issuers
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://other:6443"
     encoded = base64.b64encode(CA.encode()).decode()
     assert f"--certificate-authority-data={encoded}" in kubeconfig["users"][0]["user"]["exec"]["args"]
+
+
+def test_a_ca_given_as_a_file_is_kept_as_the_administrators_kubeconfig_gives_it():
+    kubeconfig = sso_kubeconfig_from(ADMIN, {"issuer_url": ISSUER}, "local")
+    assert kubeconfig["clusters"] == [{"name": "local", "cluster": {
+        "server": "https://127.0.0.1:6443", "certificate-authority": "/ca.crt", "tls-server-name": "kubernetes"}}]
 
 
 def test_an_admin_kubeconfig_without_that_context_is_a_clear_error():
