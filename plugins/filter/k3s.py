@@ -47,8 +47,9 @@ ETCD_S3_SETTINGS = {"endpoint": "etcd-s3-endpoint", "bucket": "etcd-s3-bucket", 
 
 def etcd_snapshot_config(snapshot: dict, where: str = "k3s_etcd_snapshot") -> dict:
     """config.yaml's etcd snapshot keys for SNAPSHOT (k3s_etcd_snapshot); a setting that cannot work raises
-    ValueError naming it. S3 credentials never go into config.yaml: K3s reads them from the kube-system Secret named
-    by s3.config_secret."""
+    ValueError naming it. S3 credentials never go into config.yaml: either s3.config_secret alone names the
+    kube-system Secret holding every S3 setting, or the other s3 settings are given and the credentials come from the
+    server's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the host's instance role."""
     snapshot = dict(snapshot or {})
     problems = [f"{where}.{key}: unknown setting (known: {', '.join([*ETCD_SNAPSHOT_SETTINGS, 's3'])})"
                 for key in snapshot if key not in ETCD_SNAPSHOT_SETTINGS and key != "s3"]
@@ -64,8 +65,12 @@ def etcd_snapshot_config(snapshot: dict, where: str = "k3s_etcd_snapshot") -> di
                             "kube-system and name it in s3.config_secret")
         elif key not in ETCD_S3_SETTINGS:
             problems.append(f"{where}.s3.{key}: unknown setting (known: {', '.join(ETCD_S3_SETTINGS)})")
-    if s3 and not s3.get("bucket") and not s3.get("config_secret"):
-        problems.append(f"{where}.s3: needs a bucket (or a config_secret that names one)")
+    if s3.get("config_secret") and len(s3) > 1:
+        # K3s reads the Secret only when no other etcd-s3 option is set: the rest would silently win.
+        problems.append(f"{where}.s3.config_secret: given, the Secret holds every S3 setting; remove "
+                        f"{', '.join(sorted(key for key in s3 if key != 'config_secret'))} (or the config_secret)")
+    elif s3 and not s3.get("bucket") and not s3.get("config_secret"):
+        problems.append(f"{where}.s3: needs a bucket (or a config_secret holding every S3 setting)")
     if problems:
         raise ValueError("; ".join(problems))
     config = {ETCD_SNAPSHOT_SETTINGS[key]: value for key, value in snapshot.items() if key != "s3"}
@@ -113,8 +118,9 @@ def k3s_config(settings: dict) -> dict:
     extra = dict(settings.get("extra") or {})
     if settings.get("authentication_config") and settings["role"] == "server":
         # The operator's own kube-apiserver-arg entries are kept after it.
+        given = extra.pop("kube-apiserver-arg", None) or []
         config["kube-apiserver-arg"] = [f"authentication-config={settings['authentication_config']}",
-                                        *list(extra.pop("kube-apiserver-arg", None) or [])]
+                                        *([given] if isinstance(given, str) else list(given))]
     config.update(extra)
     return config
 

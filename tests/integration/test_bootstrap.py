@@ -102,7 +102,8 @@ def test_argocd_configuration(bootstrapped):
     health = cm["resource.customizations.health.argoproj.io_Application"]
     assert 'sync ~= "Synced"' in health and 'health == "Missing"' in health
     rbac = get(api, "v1", "ConfigMap", "argocd-rbac-cm", "argocd")["data"]
-    assert rbac["policy.default"] == "role:readonly"
+    assert rbac["policy.default"] == ""  # no role outside the platform's groups (issue 24 item 3)
+    assert rbac["scopes"] == "[groups, email]"
     assert rbac["policy.csv"].splitlines() == ["g, platform-admins, role:admin", "g, platform-engineering, role:readonly"]
     assert get(api, "v1", "ConfigMap", "argocd-cmd-params-cm", "argocd")["data"] == {
         "server.insecure": "true", "application.namespaces": "*"}

@@ -176,6 +176,8 @@ def test_a_server_names_its_authentication_configuration_and_keeps_the_operators
     path = "/etc/rancher/k3s/authentication-config.yaml"
     config = k3s_config(settings(authentication_config=path, extra={"kube-apiserver-arg": ["audit-log-maxage=30"]}))
     assert config["kube-apiserver-arg"] == [f"authentication-config={path}", "audit-log-maxage=30"]
+    one = k3s_config(settings(authentication_config=path, extra={"kube-apiserver-arg": "audit-log-maxage=30"}))
+    assert one["kube-apiserver-arg"] == [f"authentication-config={path}", "audit-log-maxage=30"]
     assert "kube-apiserver-arg" not in k3s_config(settings())
     agent = k3s_config(settings(role="agent", authentication_config=path))
     assert "kube-apiserver-arg" not in agent
@@ -183,12 +185,13 @@ def test_a_server_names_its_authentication_configuration_and_keeps_the_operators
 
 def test_servers_get_k3s_etcd_snapshot_settings_and_agents_none():
     snapshot = {"schedule": "0 */6 * * *", "retention": 10, "compress": True,
-                "s3": {"endpoint": "s3.example", "bucket": "etcd", "folder": "lab", "config_secret": "k3s-etcd-s3"}}
+                "s3": {"endpoint": "s3.example", "bucket": "etcd", "folder": "lab"}}
     config = k3s_config(settings(etcd_snapshot=snapshot))
     assert {key: value for key, value in config.items() if key.startswith("etcd-")} == {
         "etcd-snapshot-schedule-cron": "0 */6 * * *", "etcd-snapshot-retention": 10, "etcd-snapshot-compress": True,
-        "etcd-s3": True, "etcd-s3-endpoint": "s3.example", "etcd-s3-bucket": "etcd", "etcd-s3-folder": "lab",
-        "etcd-s3-config-secret": "k3s-etcd-s3"}
+        "etcd-s3": True, "etcd-s3-endpoint": "s3.example", "etcd-s3-bucket": "etcd", "etcd-s3-folder": "lab"}
+    from_secret = k3s_config(settings(etcd_snapshot={"s3": {"config_secret": "k3s-etcd-s3"}}))
+    assert from_secret["etcd-s3"] is True and from_secret["etcd-s3-config-secret"] == "k3s-etcd-s3"
     assert not [key for key in k3s_config(settings(role="agent", etcd_snapshot=snapshot)) if key.startswith("etcd-")]
     assert k3s_etcd_snapshot_problems(snapshot) == ""
 
@@ -201,6 +204,7 @@ def test_servers_get_k3s_etcd_snapshot_settings_and_agents_none():
     ({"s3": {"bucket": "b", "secret_key": "s3cr3t"}}, "k3s_etcd_snapshot.s3.secret_key: credentials are not written"),
     ({"s3": {"endpoint": "s3.example"}}, "k3s_etcd_snapshot.s3: needs a bucket"),
     ({"s3": {"bucket": "b", "acl": "private"}}, "k3s_etcd_snapshot.s3.acl: unknown setting"),
+    ({"s3": {"bucket": "b", "config_secret": "k3s-etcd-s3"}}, "k3s_etcd_snapshot.s3.config_secret: given, the Secret"),
 ])
 def test_etcd_snapshot_settings_that_cannot_work_are_named_and_no_credential_is_echoed(snapshot, problem):
     found = k3s_etcd_snapshot_problems(snapshot)

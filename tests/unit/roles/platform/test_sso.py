@@ -203,6 +203,19 @@ def test_authentik_signs_id_tokens_with_a_key_dex_can_verify(deployment_type):
 
 
 @pytest.mark.parametrize("deployment_type", TYPES)
+def test_authentik_sends_a_verified_email_which_the_kube_apiserver_requires(deployment_type):
+    """Review of issue 24 item 4: Authentik 2025.10's default email mapping sends email_verified false, and the
+    kube-apiserver refuses a token without a verified email - every real person would have been refused. The
+    provider maps the email scope with the blueprint's own mapping instead of Authentik's default."""
+    entries = blueprint(deployment_type)
+    mappings = {e["id"]: e for e in entries if e["model"] == "authentik_providers_oauth2.scopemapping" and "id" in e}
+    used = dex_provider(deployment_type)["attrs"]["property_mappings"]
+    assert Tag("!Find", ["authentik_providers_oauth2.scopemapping", ["scope_name", "email"]]) not in used
+    [email] = [mappings[m.value] for m in used if m.name == "!KeyOf" and mappings[m.value]["attrs"]["scope_name"] == "email"]
+    assert re.search(r'"email_verified":\s*True', email["attrs"]["expression"]), email
+
+
+@pytest.mark.parametrize("deployment_type", TYPES)
 def test_oauth2_proxy_reaches_dex_inside_the_cluster(deployment_type):
     """Issue 11 item 5: oauth2-proxy discovered Dex at https://dex.<domain> when it started (wave 18, before the
     routes and certificates): unresolvable and untrusted on kind, and on both types a crash loop that holds its
