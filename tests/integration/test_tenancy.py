@@ -256,6 +256,8 @@ def test_editing_a_tenant_updates_only_what_changed(tenants, platform_apis, audi
         ("patch", "rolebindings", ns, f"organization-admin-new@{a}.io"),
         ("patch", "organizations", "platform-system", a),
         ("patch", "resourcequotas", names["web"], "tenant-quota"),
+        # the organization's admins changed: its pipelines' AppProject roles in ArgoCD follow (issue 24 item 3)
+        ("patch", "appprojects", "argocd", names["web"]),
         ("patch", "namespaces", names["api"], names["api"]),  # the audit log names a namespace as its own
         ("patch", "configmaps", names["api"], "pipeline-context"),
         ("patch", "appprojects", "argocd", names["api"]),
