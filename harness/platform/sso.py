@@ -223,11 +223,7 @@ class SingleSignOn:
 
     def _start_front(self, stand_in: int, users: dict) -> str:
         port = free_port()
-        users_file = self.dir / "users.json"
-        descriptor = os.open(users_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode otherwise
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(users, out)
+        users_file = write_private(self.dir / "users.json", json.dumps(users).encode())
         called = self.authentik_in_cluster
         public = urlsplit(self.connector["providerDiscoveryOverrides"]["authURL"])
         process = self.plane._spawn("authentik-front", [  # pylint: disable=protected-access
@@ -352,7 +348,9 @@ class SingleSignOn:
         certificate as the deployment type makes it trust it: on kind the platform CA the certificates app puts in
         argocd-platform-ca (oidc.config's rootCA; here the CA standing in for it), on K3s the host's store (here a
         store holding that CA alone). Returns the loopback URL."""
-        from harness.kube import argocd_crds, argocd_manifest
+        from kubernetes import config as kubernetes_config
+
+        from harness.kube import apply_documents, argocd_crds, argocd_manifest
         from harness.platform.render import Applier
         from harness.platform.stack import argocd_binary
 
@@ -364,10 +362,6 @@ class SingleSignOn:
         settings = [d for d in release if d["kind"] in ("ConfigMap", "Secret") and d["metadata"]["name"] in (
             "argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-secret")]
         [deployment] = [d for d in release if d["kind"] == "Deployment" and d["metadata"]["name"] == ARGOCD_SERVER]
-        from kubernetes import config as kubernetes_config
-
-        from harness.kube import apply_documents
-
         apply_documents(kubernetes_config.new_client_from_config(config_file=str(self.plane.admin_kubeconfig)),
                         argocd_crds("applications.argoproj.io", "appprojects.argoproj.io"))
         applier = Applier(self.plane.bin / "kubectl", self.plane.admin_kubeconfig)
@@ -385,10 +379,8 @@ class SingleSignOn:
         if any(errors):
             raise ControlPlaneError(f"installing argocd-server: {errors}")
         redis = free_port()
-        redis_config = self.dir / "argocd-redis.conf"
-        descriptor = os.open(redis_config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(f'bind 127.0.0.1\nport {redis}\nsave ""\nappendonly no\nrequirepass "{redis_password}"\n')
+        redis_config = write_private(self.dir / "argocd-redis.conf", (
+            f'bind 127.0.0.1\nport {redis}\nsave ""\nappendonly no\nrequirepass "{redis_password}"\n').encode())
         process = self.plane._spawn("argocd-redis", ["/usr/bin/redis-server", str(redis_config)])  # pylint: disable=protected-access
         self._wait("argocd-redis", process, redis)
         [container] = deployment["spec"]["template"]["spec"]["containers"]
