@@ -93,7 +93,7 @@ ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
 
 def install_platform_apis(api_client) -> None:
     """What the platform apps would have installed before tenants are onboarded."""
+    for namespace in ("platform-system", "argocd"):  # the platform-crds app creates platform-system first
+        ensure_namespace(api_client, namespace)
     apply_documents(api_client, argocd_crds(*ARGOCD_CRDS))
     apply_files(api_client, *(path for folder in PLATFORM_FILES for path in sorted((REPO / folder).glob("*.yaml"))))
-    for namespace in ("platform-system", "argocd"):
-        ensure_namespace(api_client, namespace)

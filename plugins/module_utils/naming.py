@@ -18,6 +18,12 @@ LABEL_REPO = "platform.aphex/repo"
 LABEL_OWNER_KIND = "platform.aphex/owner-kind"
 LABEL_OWNER_NAME = "platform.aphex/owner-name"
 LABEL_TEMPLATE_VERSION = "platform.aphex/template-version"
+# Which driver owns a tenant (docs/architecture.md, "Two drivers"): absent on everything the inventory's onboarding
+# writes, DRIVER_CONTROLLER on everything the in-cluster tenant controller writes for an Organization or RepoBinding
+# created with kubectl - and on those objects themselves. Neither driver changes or prunes what the other owns.
+LABEL_DRIVER = "platform.aphex/driver"
+DRIVER_INVENTORY = "inventory"
+DRIVER_CONTROLLER = "controller"
 ANNOTATION_APPLIED_HASH = "platform.aphex/applied-hash"
 # The DNS name under which a pipeline's Ingresses and routes may claim hosts (on its Namespace; the admission policy
 # aphex-tenant-hosts reads it).

@@ -1,4 +1,4 @@
-"""tests/unit mirrors the product: the test of plugins/<path>/<name>.py (or files/...) is
+"""tests/unit mirrors the product: the test of plugins/<path>/<name>.py (or files/..., controller/...) is
 tests/unit/plugins/<path>/test_<name>.py, so a test is found from the product file's path alone. Tests of data
 (roles, playbooks, inventories, the pipeline catalog) follow the same rule, naming the file or folder they test
 ('-' read as '_', suffixes such as .yaml.j2 left out: test_argocd_config.py tests argocd-config.yaml.j2);
@@ -13,7 +13,7 @@ import pytest
 from harness import REPO
 
 UNIT = REPO / "tests" / "unit"
-MIRRORED = ("plugins", "files")
+MIRRORED = ("plugins", "files", "controller")
 COLLECTION_WIDE = {"test_mirror.py", "test_layers.py", "test_collection_build.py"}
 PRODUCT_SUFFIXES = (".py", ".yml", ".yaml", ".j2")
 

@@ -16,7 +16,11 @@ from functools import partial
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import (
+    APHEX_V1ALPHA1,
     APPLICATION,
+    DRIVER_CONTROLLER,
+    DRIVER_INVENTORY,
+    LABEL_DRIVER,
     LABEL_MANAGED_BY,
     LABEL_ORGANIZATION,
     LABEL_OWNER_KIND,
@@ -75,9 +79,19 @@ def _present(entry: dict) -> bool:
     return entry.get("state", "present") == "present"
 
 
+def driver_of(obj: dict) -> str:
+    """The driver that owns a managed object (naming.LABEL_DRIVER; the inventory's objects carry none)."""
+    return _labels(obj).get(LABEL_DRIVER) or DRIVER_INVENTORY
+
+
 class Tenancy:
     def __init__(self, api, organizations, pipelines, settings, prune=False, check_mode=False, prune_confirm=0,
-                 deletion_timeout=120):
+                 deletion_timeout=120, driver=DRIVER_INVENTORY, scope_selector=None, plan_only=False):
+        """DRIVER: who converges (DRIVER_INVENTORY: onboard.yml; DRIVER_CONTROLLER: the tenant controller, one
+        tenant at a time, which writes no records - an Organization or RepoBinding it converges is the user's
+        own object). Managed objects of the other driver are read as `foreign`: never planned, and a desired
+        object among them is refused. SCOPE_SELECTOR narrows every read (the controller: one organization).
+        PLAN_ONLY (with check_mode): decide what would change and send nothing, not even dry runs."""
         self.api = api
         self.settings = settings
         self.organizations = {org["name"]: org for org in organizations}
@@ -86,6 +100,10 @@ class Tenancy:
         self.check_mode = check_mode
         self.prune_confirm = prune_confirm
         self.deletion_timeout = deletion_timeout
+        self.driver = driver
+        self.plan_only = plan_only
+        self.selector = f"{MANAGED_SELECTOR},{scope_selector}" if scope_selector else MANAGED_SELECTOR
+        self.foreign = {}
         self.live = {}
         self.kinds_read = set()
         self.webhook_secrets = {}
@@ -93,14 +111,16 @@ class Tenancy:
 
     # ------------------------------------------------------------------ reads
     def _read(self, kinds, webhook_secrets=False) -> None:
-        self.live, self.kinds_read = {}, set()
+        self.live, self.foreign, self.kinds_read = {}, {}, set()
         self._read_more(kinds)
         if webhook_secrets:
             # Every organization's webhook Secret, labelled or not: one that lost its labels is adopted, not
-            # overwritten (one LIST, whatever the number of organizations).
+            # overwritten (one LIST, whatever the number of organizations; the controller's, in its one namespace).
+            only = org_namespace(next(iter(self.organizations))) if self.driver == DRIVER_CONTROLLER else None
             self.webhook_secrets = {
                 obj["metadata"]["namespace"]: obj
-                for obj in self.api.list("v1", "Secret", field_selector=f"metadata.name={WEBHOOK_SECRET_NAME}")}
+                for obj in self.api.list("v1", "Secret", field_selector=f"metadata.name={WEBHOOK_SECRET_NAME}",
+                                         namespace=only)}
 
     def _read_more(self, kinds) -> None:
         """Add the managed objects of these kinds (one LIST each) to what was read."""
@@ -108,11 +128,46 @@ class Tenancy:
         unread = [api_kind for api_kind in dict.fromkeys(kinds) if api_kind not in self.kinds_read]
         self.kinds_read.update(unread)
         # the server encodes one answer while this process decodes another
-        answers = self.api.concurrently(partial(self.api.list, api_version, kind, MANAGED_SELECTOR)
+        answers = self.api.concurrently(partial(self.api.list, api_version, kind, self.selector)
                                         for api_version, kind in unread)
         for objects in answers:
             for obj in objects:
-                self.live[object_key(obj)] = obj
+                (self.live if driver_of(obj) == self.driver else self.foreign)[object_key(obj)] = obj
+
+    # ----------------------------------------------------------------- drivers
+    def _as_driver(self, desired: list) -> list:
+        """The desired objects as this driver writes them, after refusing any the other driver owns. The
+        controller marks what it writes as its own and leaves the records alone: the Organization or RepoBinding
+        it converges is the user's object, whose status it writes itself."""
+        taken = [key for key in map(object_key, desired) if key in self.foreign]
+        if taken:
+            other = "onboard.yml (the inventory)" if self.driver == DRIVER_CONTROLLER else \
+                "the tenant controller (created with kubectl)"
+            raise TenancyError(f"{', '.join(describe(key) for key in taken[:5])}"
+                               f"{f' and {len(taken) - 5} more' if len(taken) > 5 else ''} already belong to a "
+                               f"tenant managed by {other}; a tenant is owned by one driver only: choose another "
+                               "name, or remove it there first")
+        if self.driver == DRIVER_INVENTORY:
+            return desired
+        owned = []
+        for manifest in desired:
+            if manifest["apiVersion"] == APHEX_V1ALPHA1:
+                continue
+            metadata = manifest["metadata"]
+            owned.append({**manifest, "metadata": {**metadata, "labels": {**metadata.get("labels", {}),
+                                                                           LABEL_DRIVER: DRIVER_CONTROLLER}}})
+        self._refuse_unmanaged_namespaces(owned)
+        return owned
+
+    def _refuse_unmanaged_namespaces(self, desired) -> None:
+        """The controller creates its tenants' namespaces, never adopts one: a RepoBinding named after an existing
+        namespace would otherwise hand its organization that namespace (one GET for each namespace it does not
+        manage yet, none at rest)."""
+        for manifest in desired:
+            key = object_key(manifest)
+            if key[1] == "Namespace" and key not in self.live and self.api.get("v1", "Namespace", key[3]):
+                raise TenancyError(f"namespace '{key[3]}' already exists and is not managed by the tenant "
+                                   "controller; choose another name")
 
     def _gone(self, key) -> bool:
         """Whether a live object, or the namespace it lives in, is being deleted."""
@@ -310,13 +365,15 @@ class Tenancy:
             secret = self._webhook_secret(name, org)
             secrets_out[name] = secret
             desired += render_organization(org, self._hooked_pipelines(name, live_pipelines), secret, self.settings)
+        desired = self._as_driver(desired)
         removed_org_pipelines = {p for p, owner in live_pipelines.items() if owner in removed}
 
         def finish(desired, previewed_namespaces):
             deletions = self._deletions(OWNER_ORGANIZATION, removed) + self._stale(OWNER_ORGANIZATION, present, desired)
             deletions += self._applications_of(removed_org_pipelines)
             result = plan(desired, self.live, deletions, create_only=self._new_webhook_secrets(desired), order=APPLY_ORDER)
-            execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
+            if not self.plan_only:
+                execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
             tenants = [{"name": name, "state": "present", "namespace": org_namespace(name),
                         "webhook_url": self.settings.webhook_url(name)} for name in present]
             tenants += [{"name": name, "state": "absent"} for name in sorted(removed)]
@@ -356,13 +413,15 @@ class Tenancy:
             document = parsed_pipeline(document) if isinstance(document, str) else document
             admins = (self.organizations.get(pipeline["organization"]) or {}).get("admin_users") or ()
             desired += render_pipeline(pipeline, document, secret, self.settings, admins)
+        desired = self._as_driver(desired)
         removed = self._removed_pipelines()
 
         def finish(desired, previewed_namespaces):
             deletions = self._deletions(OWNER_PIPELINE, removed) + self._applications_of(removed)
             deletions += self._stale(OWNER_PIPELINE, [p["name"] for p in present], desired)
             result = plan(desired, self.live, deletions, order=APPLY_ORDER)
-            execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
+            if not self.plan_only:
+                execute(self.api, result, self.check_mode, self._missing_namespaces(desired) | previewed_namespaces)
             tenants = [{"name": p["name"], "state": "present", "organization": p["organization"],
                         "namespace": p["name"]} for p in present]
             tenants += [{"name": name, "state": "absent"} for name in sorted(removed)]
@@ -389,7 +448,7 @@ def _owned_by_pipeline_of(obj: dict, org: str) -> bool:
 
 
 def run(api_factory, organizations, pipelines, settings, prune, check_mode, what, prune_confirm=0,
-        deletion_timeout=120, before_writes=None):
+        deletion_timeout=120, before_writes=None, driver=DRIVER_INVENTORY, scope_selector=None, plan_only=False):
     """The two modules' shared entry point: validate, connect, converge.
 
     Returns (plan, tenants, webhook secrets, warnings, unlisted tenants). before_writes(api), when given, runs
@@ -399,7 +458,8 @@ def run(api_factory, organizations, pipelines, settings, prune, check_mode, what
     api = api_factory()
     if before_writes is not None:
         before_writes(api)
-    tenancy = Tenancy(api, organizations, pipelines, settings, prune, check_mode, prune_confirm, deletion_timeout)
+    tenancy = Tenancy(api, organizations, pipelines, settings, prune, check_mode, prune_confirm, deletion_timeout,
+                      driver, scope_selector, plan_only)
     if what == "organizations":
         result, tenants, webhook_secrets = tenancy.converge_organizations()
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from ansible_collections.aphex.platform.plugins.module_utils.naming import tenant_labels
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DRIVER_CONTROLLER, LABEL_DRIVER, tenant_labels
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import (
     Tenancy, TenancyError, new_webhook_secret, run)
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import TenancySettings
@@ -119,3 +119,71 @@ def test_an_object_another_controller_made_from_a_tenant_object_is_never_stale()
                      (("rbac.authorization.k8s.io/v1", "RoleBinding", "org-acme", "old-admin"), ours)], ["acme"])
     assert state._stale("Organization", {"acme"}, []) == [
         ("rbac.authorization.k8s.io/v1", "RoleBinding", "org-acme", "old-admin")]
+
+
+# ------------------------------------------------------------------ drivers
+def controller_labelled(key_obj):
+    key, obj = key_obj
+    obj["metadata"]["labels"][LABEL_DRIVER] = DRIVER_CONTROLLER
+    return key, obj
+
+
+class ListingApi:
+    """Answers each LIST with the objects of that kind, whatever the driver: the converge sorts them."""
+
+    def __init__(self, objects):
+        self.objects = objects
+
+    def require(self, _kinds):
+        pass
+
+    def list(self, api_version, kind, _selector=None, **_):
+        return [{**obj, "apiVersion": api_version, "kind": kind} for (v, k, _ns, _n), obj in self.objects
+                if (v, k) == (api_version, kind)]
+
+    @staticmethod
+    def concurrently(calls):
+        return [call() for call in calls]
+
+
+def test_each_driver_reads_the_others_tenants_as_foreign_and_never_as_its_own():
+    objects = [namespace("org-acme", "acme"), controller_labelled(namespace("org-self", "self"))]
+    inventory = Tenancy(ListingApi(objects), [], [], TenancySettings())
+    inventory._read([("v1", "Namespace")])
+    assert inventory._live_tenants("Organization") == {"acme": "acme"}
+    assert list(inventory.foreign) == [("v1", "Namespace", "", "org-self")]
+    controller = Tenancy(ListingApi(objects), [], [], TenancySettings(), driver=DRIVER_CONTROLLER)
+    controller._read([("v1", "Namespace")])
+    assert controller._live_tenants("Organization") == {"self": "self"}
+    assert list(controller.foreign) == [("v1", "Namespace", "", "org-acme")]
+
+
+def test_a_tenant_of_the_other_driver_is_refused_naming_it_before_anything_is_written():
+    inventory = tenancy()
+    inventory.foreign = dict([controller_labelled(namespace("org-self", "self"))])
+    desired = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "org-self", "labels": {}}}]
+    with pytest.raises(TenancyError, match="Namespace org-self already belong to a tenant managed by the tenant "
+                                           "controller"):
+        inventory._as_driver(desired)
+    controller = tenancy(driver=DRIVER_CONTROLLER)
+    controller.foreign = dict([namespace("org-acme", "acme")])
+    desired[0]["metadata"]["name"] = "org-acme"
+    with pytest.raises(TenancyError, match=r"managed by onboard.yml \(the inventory\)"):
+        controller._as_driver(desired)
+
+
+def test_the_controller_marks_what_it_writes_and_leaves_the_records_to_their_owner():
+    controller = tenancy(driver=DRIVER_CONTROLLER)
+    controller.api = type("Api", (), {"get": staticmethod(lambda *_args: None)})()
+    desired = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "org-self", "labels": {"a": "b"}}},
+               {"apiVersion": "aphex.io/v1alpha1", "kind": "Organization", "metadata": {"name": "self"}}]
+    assert controller._as_driver(desired) == [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "org-self", "labels": {"a": "b", LABEL_DRIVER: DRIVER_CONTROLLER}}}]
+    assert tenancy()._as_driver(desired) == desired  # the inventory's as rendered
+
+
+def test_the_controller_never_adopts_a_namespace_it_does_not_manage():
+    controller = tenancy(driver=DRIVER_CONTROLLER)
+    controller.api = type("Api", (), {"get": staticmethod(lambda *_args: {"metadata": {"name": "monitoring"}})})()
+    with pytest.raises(TenancyError, match="namespace 'monitoring' already exists and is not managed"):
+        controller._as_driver([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}])

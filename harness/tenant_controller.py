@@ -1,0 +1,89 @@
+"""The tenant controller (controller/) as the tests and the demo run it: a process on this machine with the identity
+its Deployment's pod has - the ServiceAccount platform-system/aphex-tenant-controller, a token the TokenRequest API
+issues for it - against the local control plane. There is no container runtime here; the process stands where the
+pod would, with the same arguments (the settings file its ConfigMap holds)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from kubernetes import client
+
+from harness import REPO
+from harness.kube import wait_for
+from harness.platform.as_deployed import Kubectl
+
+NAMESPACE = "platform-system"
+ACCOUNT = "aphex-tenant-controller"
+IDENTITY = f"system:serviceaccount:{NAMESPACE}:{ACCOUNT}"
+# The admission policy aphex-tenant-repobindings' parameter: the platform's quota for a pipeline.
+QUOTA_CONFIGMAP = "aphex-tenant-quota"
+
+
+def write_quota_parameter(api_client, quota: dict) -> None:
+    """What the tenant controller's app writes beside it: the quota a RepoBinding may lower, never raise."""
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": QUOTA_CONFIGMAP, "namespace": NAMESPACE},
+            "data": {key: str(value) for key, value in quota.items()}}
+    core = client.CoreV1Api(api_client)
+    try:
+        core.replace_namespaced_config_map(QUOTA_CONFIGMAP, NAMESPACE, body)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+        core.create_namespaced_config_map(NAMESPACE, body)
+
+
+class TenantController:
+    def __init__(self, plane, folder: Path, settings: dict, drift_interval: float = 60.0, workers: int = 4):
+        self.plane = plane
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.settings_file = self.folder / "tenancy.yml"
+        self.settings_file.write_text(yaml.safe_dump(settings))
+        self.kubeconfig = self.folder / "controller.kubeconfig"
+        self.log = self.folder / "controller.log"
+        self.drift_interval = drift_interval
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "TenantController":
+        Kubectl(str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig)).service_account_kubeconfig(
+            NAMESPACE, ACCOUNT, str(self.kubeconfig))
+        environment = {**os.environ, "PYTHONPATH": str(REPO / ".collections"), "KUBECONFIG": str(self.kubeconfig)}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ansible_collections.aphex.platform.controller", "--kubeconfig",
+                 str(self.kubeconfig), "--settings", str(self.settings_file), "--drift-interval",
+                 str(self.drift_interval), "--workers", str(self.workers)],
+                cwd=self.folder, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # Kopf says so once its watches are open
+        assert wait_for(lambda: self.process.poll() is not None or "Resuming" in self.text()
+                        or "serving" in self.text().lower() or self._watching(), timeout=60), self.text()
+        assert self.process.poll() is None, self.text()
+        return self
+
+    def _watching(self) -> bool:
+        return "Starting the main" in self.text() or "Initial authentication has finished" in self.text()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_):
+        self.stop()
