@@ -2,12 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the tenant controller:
 
-    python -m ansible_collections.aphex.platform.controller --settings /etc/aphex/tenancy.yml
+    python -m ansible_collections.aphex.platform.controller [--settings FILE]
 
-The settings file holds the platform's tenancy settings under the names the organization and pipeline modules take
-them (webhook_domain, quota, egress, ingress_namespaces, apps_domain, git_server_url, ...): the platform app
-renders it from the same variables the tenants role reads, so both drivers make the same tenants. The cluster is
-the pod's own (its ServiceAccount), else --kubeconfig or $KUBECONFIG."""
+The settings - from FILE, else from $APHEX_TENANCY_SETTINGS (YAML or JSON text) - are the platform's tenancy
+settings under the names the organization and pipeline modules take them (webhook_domain, quota, egress,
+ingress_namespaces, apps_domain, git_server_url, ...): the tenant-controller app renders them from the variables
+onboard.yml reads, so both drivers make the same tenants. The cluster is the pod's own (its ServiceAccount), else
+--kubeconfig or $KUBECONFIG."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import yaml
 
 COLLECTION = Path(__file__).resolve().parent.parent
 DEFAULT_PIPELINE = COLLECTION / "files" / "pipeline-catalog" / "v1" / "build-and-deploy.yaml"
+SETTINGS_VARIABLE = "APHEX_TENANCY_SETTINGS"
 # what the settings file may not set: they are per run of a module, not the platform's
 NOT_SETTINGS = ("organizations", "pipelines", "prune", "prune_confirm", "lock_holder", "validate_only")
 
@@ -29,24 +31,37 @@ class SettingsError(Exception):
     pass
 
 
-def tenancy_settings(path: str | None):
+def tenancy_settings(path: str | None, text: str | None = None):
+    """The TenancySettings of the settings file PATH, else of TEXT ($APHEX_TENANCY_SETTINGS); refused, naming what is
+    wrong, before anything connects."""
+    from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
     from ansible_collections.aphex.platform.plugins.module_utils.tenancy.module import TENANCY_ARGS, settings_from
 
+    source = f"--settings {path}" if path else f"${SETTINGS_VARIABLE}"
     given = {}
-    if path:
+    if path or text:
         try:
-            given = yaml.safe_load(Path(path).read_text()) or {}
+            given = yaml.safe_load(Path(path).read_text() if path else text) or {}
         except (OSError, yaml.YAMLError) as error:
-            raise SettingsError(f"--settings {path}: {error}") from None
+            raise SettingsError(f"{source}: {error}") from None
         if not isinstance(given, dict):
-            raise SettingsError(f"--settings {path}: must be a mapping of tenancy settings")
+            raise SettingsError(f"{source}: must be a mapping of tenancy settings")
     known = [name for name in TENANCY_ARGS if name not in NOT_SETTINGS]
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise SettingsError(f"--settings {path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        raise SettingsError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(known)})")
     params = {name: spec.get("default") for name, spec in TENANCY_ARGS.items()}
     params.update(given)
-    return settings_from(params)
+    try:
+        settings = settings_from(params)
+    except AphexError as error:
+        raise SettingsError(f"{source}: {error}") from None
+    from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import quota_problems
+
+    problems = quota_problems("quota", settings.quota)
+    if problems:
+        raise SettingsError(f"{source}: {'; '.join(problems)}")
+    return settings
 
 
 def default_pipeline(path: Path) -> dict:
@@ -79,8 +94,8 @@ def main(argv=None) -> int:
     from ansible_collections.aphex.platform.plugins.module_utils.tenancy.self_service import Reconciler
 
     try:
-        settings = tenancy_settings(options.settings)
-        api = ClusterApi(kubeconfig=options.kubeconfig)
+        settings = tenancy_settings(options.settings, os.environ.get(SETTINGS_VARIABLE))
+        api = ClusterApi(kubeconfig=options.kubeconfig or os.environ.get("KUBECONFIG"))
     except (SettingsError, AphexError) as error:
         print(f"aphex-tenant-controller: {error}", file=sys.stderr)
         return 2

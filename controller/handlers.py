@@ -18,6 +18,7 @@ import os
 
 import kopf
 
+from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.self_service import (
     CONTROLLER_LABELS,
     SelfServiceError,
@@ -79,39 +80,31 @@ def configure(settings: kopf.OperatorSettings, memo, **_) -> None:
     settings.networking.request_timeout = 60
     settings.networking.connect_timeout = 10
     settings.execution.max_workers = memo.workers
+    try:
+        memo.reconciler.publish_quota()
+    except AphexError as error:
+        raise kopf.TemporaryError(f"cannot publish the quota for RepoBindings: {error}", delay=10) from None
 
 
-# ------------------------------------------------------------------ Organizations
-@kopf.on.resume(GROUP, VERSION, "organizations", when=_owned)
-@kopf.on.create(GROUP, VERSION, "organizations", when=_owned)
-@kopf.on.update(GROUP, VERSION, "organizations", when=_owned)
-def organization(body, patch, memo, **_) -> None:
-    _converge(body, patch, memo.reconciler.organization)
+# What each kind's events call on the Reconciler: converge it (created, changed, found on start, and on the drift
+# timer) or remove it (deleted).
+RECONCILES = {"organizations": ("organization", "delete_organization"),
+              "repobindings": ("repo_binding", "delete_repo_binding")}
 
 
-@kopf.timer(GROUP, VERSION, "organizations", when=_owned, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL)
-def organization_drift(body, patch, memo, **_) -> None:
-    _converge(body, patch, memo.reconciler.organization)
+def _register(plural: str, converge: str, remove: str) -> None:
+    def converged(body, patch, memo, **_) -> None:
+        _converge(body, patch, getattr(memo.reconciler, converge))
+
+    def removed(body, patch, memo, **_) -> None:
+        _converge(body, patch, lambda plain: getattr(memo.reconciler, remove)(plain) or plain.get("status") or {})
+
+    for cause in (kopf.on.resume, kopf.on.create, kopf.on.update):
+        cause(GROUP, VERSION, plural, when=_owned, id=converge)(converged)
+    kopf.timer(GROUP, VERSION, plural, when=_owned, id=f"{converge}_drift", interval=DRIFT_INTERVAL,
+               initial_delay=DRIFT_INTERVAL)(converged)
+    kopf.on.delete(GROUP, VERSION, plural, when=_owned, id=remove)(removed)
 
 
-@kopf.on.delete(GROUP, VERSION, "organizations", when=_owned)
-def organization_deleted(body, patch, memo, **_) -> None:
-    _converge(body, patch, lambda plain: memo.reconciler.delete_organization(plain) or plain.get("status") or {})
-
-
-# ------------------------------------------------------------------- RepoBindings
-@kopf.on.resume(GROUP, VERSION, "repobindings", when=_owned)
-@kopf.on.create(GROUP, VERSION, "repobindings", when=_owned)
-@kopf.on.update(GROUP, VERSION, "repobindings", when=_owned)
-def repo_binding(body, patch, memo, **_) -> None:
-    _converge(body, patch, memo.reconciler.repo_binding)
-
-
-@kopf.timer(GROUP, VERSION, "repobindings", when=_owned, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL)
-def repo_binding_drift(body, patch, memo, **_) -> None:
-    _converge(body, patch, memo.reconciler.repo_binding)
-
-
-@kopf.on.delete(GROUP, VERSION, "repobindings", when=_owned)
-def repo_binding_deleted(body, patch, memo, **_) -> None:
-    _converge(body, patch, lambda plain: memo.reconciler.delete_repo_binding(plain) or plain.get("status") or {})
+for _plural, (_converge_with, _remove_with) in RECONCILES.items():
+    _register(_plural, _converge_with, _remove_with)

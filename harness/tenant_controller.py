@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import yaml
-from kubernetes import client
 
 from harness import REPO
 from harness.kube import wait_for
@@ -20,23 +19,7 @@ from harness.platform.as_deployed import Kubectl
 NAMESPACE = "platform-system"
 ACCOUNT = "aphex-tenant-controller"
 IDENTITY = f"system:serviceaccount:{NAMESPACE}:{ACCOUNT}"
-# The admission policy aphex-tenant-repobindings' parameter: the platform's quota for a pipeline.
-QUOTA_CONFIGMAP = "aphex-tenant-quota"
-
-
-def write_quota_parameter(api_client, quota: dict) -> None:
-    """What the tenant controller's app writes beside it: the quota a RepoBinding may lower, never raise."""
-    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": QUOTA_CONFIGMAP, "namespace": NAMESPACE},
-            "data": {key: str(value) for key, value in quota.items()}}
-    core = client.CoreV1Api(api_client)
-    try:
-        core.replace_namespaced_config_map(QUOTA_CONFIGMAP, NAMESPACE, body)
-    except client.ApiException as error:
-        if error.status != 404:
-            raise
-        core.create_namespaced_config_map(NAMESPACE, body)
-
-
+STARTED = "Activity 'configure' succeeded"
 class TenantController:
     def __init__(self, plane, folder: Path, settings: dict, drift_interval: float = 60.0, workers: int = 4):
         self.plane = plane
@@ -60,14 +43,10 @@ class TenantController:
                  str(self.kubeconfig), "--settings", str(self.settings_file), "--drift-interval",
                  str(self.drift_interval), "--workers", str(self.workers)],
                 cwd=self.folder, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        # Kopf says so once its watches are open
-        assert wait_for(lambda: self.process.poll() is not None or "Resuming" in self.text()
-                        or "serving" in self.text().lower() or self._watching(), timeout=60), self.text()
+        # Kopf logs its startup activity (configure: settings, the published quota) before it watches
+        assert wait_for(lambda: self.process.poll() is not None or STARTED in self.text(), timeout=60), self.text()
         assert self.process.poll() is None, self.text()
         return self
-
-    def _watching(self) -> bool:
-        return "Starting the main" in self.text() or "Initial authentication has finished" in self.text()
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -39,6 +39,25 @@ python -m harness.platform push acme acme-corp/web --from tools/demo-repository 
 echo "demo: after the push, the kube-apiserver and the local controllers had tried to reach the cluster network" \
   "$(grep -cv "\"routed\"" "$state/egress-attempts.log" || true) time(s); connections handed to loopback (Tekton's webhooks, the API server's in-cluster name):" \
   "$(grep -c "\"routed\"" "$state/egress-attempts.log" || true)"
+# A third tenant with kubectl only: a platform admin creates the Organization, its admin (as the kube-apiserver
+# names her once signed in through Dex) the RepoBinding in her organization's namespace, and the tenant controller
+# (controller/, run by the platform stack as its Deployment) onboards both with the code onboard.yml runs.
+admin=(--kubeconfig "$state/admin.kubeconfig")
+"$kubectl" "${admin[@]}" apply --server-side --field-manager=aphex-demo -f - <<'YAML'
+apiVersion: aphex.io/v1alpha1
+kind: Organization
+metadata: {name: bolt, namespace: platform-system}
+spec: {displayName: Bolt Labs, adminUsers: [ada@bolt.example]}
+YAML
+"$kubectl" "${admin[@]}" -n platform-system wait organization/bolt --for=jsonpath='{.status.phase}'=Ready --timeout=120s
+"$kubectl" "${admin[@]}" --as=oidc:ada@bolt.example apply --server-side --field-manager=aphex-demo -f - <<'YAML'
+apiVersion: aphex.io/v1alpha1
+kind: RepoBinding
+metadata: {name: bolt-api, namespace: org-bolt}
+spec: {aphexOrg: bolt, repoOrg: bolt-labs, repoName: api, pipelineName: bolt-api, templateRef: run-pipeline-v1}
+YAML
+"$kubectl" "${admin[@]}" -n org-bolt wait repobinding/bolt-api --for=jsonpath='{.status.phase}'=Ready --timeout=120s
+"$kubectl" "${admin[@]}" get organizations,repobindings -A
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
 echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases -e aphex_git_server_url=$git_server   # again: changes nothing"
 echo "      make cluster-down   # stops exactly what cluster-up and platform-up started"

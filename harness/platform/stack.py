@@ -86,7 +86,7 @@ EXTERNAL_SECRETS_VERSION = "v1.3.2"
 DEX_VERSION = "v2.44.0"
 PLATFORM_COMPONENTS = ("chart-mirror", "git-server", "kube-scheduler", "kwok", "redis", "argocd-repo-server",
                        "argocd-application-controller", "cert-manager-controller", *TEKTON_COMPONENTS,
-                       "external-secrets")
+                       "external-secrets", "aphex-tenant-controller")
 
 
 def built(script: str, *args: str) -> Path:
@@ -198,6 +198,7 @@ class PlatformStack:
             self._start_cert_manager(cert_manager)
             self._start_tekton(tools["tekton"], mirror, helm)
             self._start_external_secrets(tools["external-secrets"])
+            self._start_tenant_controller()
         except BaseException:
             self.down()
             raise
@@ -400,6 +401,19 @@ class PlatformStack:
             # After the Deployment's own arguments, so these win: its addresses listen on every interface.
             f"--metrics-addr=127.0.0.1:{free_port()}", f"--live-addr=127.0.0.1:{free_port()}")
 
+    def _start_tenant_controller(self) -> None:
+        """The collection's own tenant controller, once the tenant-controller app (when enabled) has installed its
+        Deployment: this checkout's controller/ in place of the image built from it, with the Deployment's arguments
+        and environment (its settings ConfigMap), as its ServiceAccount."""
+        program = self.dir / "aphex-tenant-controller"
+        program.write_text(f"#!{sys.executable}\n# what the image's entry point runs, from this checkout\n"
+                           f"import runpy, sys\nsys.path.insert(0, {str(REPO / '.collections')!r})\n"
+                           "runpy.run_module('ansible_collections.aphex.platform.controller', run_name='__main__')\n")
+        program.chmod(0o755)
+        self._spawn_as_deployed("aphex-tenant-controller", "platform-system/aphex-tenant-controller",
+                                ["--identity", str(self.dir / "aphex-tenant-controller.kubeconfig")], program,
+                                execs=os.path.realpath(sys.executable))
+
     def start_event_listener(self, organization: str, log_level: str | None = None) -> str:
         """Run an organization's EventListener sink - Tekton Triggers' sink, with the environment and arguments of
         the Deployment Tekton's controller made for the organization's EventListener, as that Deployment's
@@ -438,15 +452,16 @@ class PlatformStack:
 
         return (self.dir / f"el-{org_namespace(organization)}.url").read_text()
 
-    def _spawn_as_deployed(self, name: str, deployment: str, options: list, binary: Path, *arguments: str):
+    def _spawn_as_deployed(self, name: str, deployment: str, options: list, binary: Path, *arguments: str,
+                           execs: str | None = None):
         """Start BINARY as the Deployment NAMESPACE/NAME runs its container (harness/platform/as_deployed.py:
-        OPTIONS are its options; ARGUMENTS follow the Deployment's own); raises when the launcher exits at once
-        (options it refuses)."""
+        OPTIONS are its options; ARGUMENTS follow the Deployment's own; EXECS what BINARY itself runs, when it is
+        a script); raises when the launcher exits at once (options it refuses)."""
         launcher = [os.path.realpath(sys.executable), str(Path(__file__).parent / "as_deployed.py"),
                     str(self.plane.bin / "kubectl"), str(self.plane.admin_kubeconfig), deployment, *options, "--",
                     str(binary), *arguments]
         process = self.plane._spawn(name, launcher, env={"PATH": "/usr/bin:/bin"},  # pylint: disable=protected-access
-                                    execs=str(binary))
+                                    execs=execs or str(binary))
         time.sleep(0.2)
         if process.poll() is not None:
             raise ControlPlaneError(f"{name}'s launcher exited:\n{self.plane.log_tail(name)}")

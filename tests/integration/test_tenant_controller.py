@@ -21,7 +21,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import DEFAULT_QUOTA
 from harness.inventory import onboard, org, pipeline, unique_suffix, write_inventory
 from harness.kube import REPO, get, wait_for
-from harness.tenant_controller import IDENTITY, TenantController, write_quota_parameter
+from harness.tenant_controller import IDENTITY, TenantController
 
 APHEX = "aphex.io/v1alpha1"
 WEBHOOK_DOMAIN = "hooks.selfservice.test"
@@ -38,7 +38,6 @@ def _api_as(kubeconfig, user: str | None = None) -> dynamic.DynamicClient:
 
 @pytest.fixture(scope="module")
 def controller(platform_apis, control_plane, admin_api, tmp_path_factory):
-    write_quota_parameter(admin_api, DEFAULT_QUOTA)
     running = TenantController(control_plane, tmp_path_factory.mktemp("tenant-controller"),
                                {"webhook_domain": WEBHOOK_DOMAIN}, drift_interval=DRIFT_INTERVAL)
     running.start()
@@ -143,6 +142,13 @@ def test_an_org_admins_repobinding_becomes_a_pipeline_of_their_organization(tena
     webhook = get(admin_api, "v1", "Secret", "github-webhook-secret", name)
     assert webhook["data"] == get(admin_api, "v1", "Secret", "github-webhook-secret", f"org-{org_name}")["data"]
     assert webhook["data"]["secret"] not in controller.text()
+
+
+def test_the_quota_ceiling_of_repobindings_is_the_controllers_own(tenant, admin_api, audit):
+    quota = get(admin_api, "v1", "ConfigMap", "aphex-tenant-quota", "platform-system")
+    assert quota["data"] == DEFAULT_QUOTA
+    assert [e.verb for e in audit.writes(user=IDENTITY) if e.resource == "configmaps"
+            and e.name == "aphex-tenant-quota"] == ["patch"]
 
 
 def test_a_deleted_rolebinding_is_repaired_without_ansible(tenant, admin_api, controller):

@@ -38,6 +38,8 @@ REPO_BINDING = (APHEX_V1ALPHA1, "RepoBinding")
 # What the controller marks a kubectl tenant's own object with when it first converges it: the inventory's
 # onboarding reads it then as another driver's (converge.py refuses to write over it).
 CONTROLLER_LABELS = {LABEL_MANAGED_BY: MANAGED_BY, LABEL_DRIVER: DRIVER_CONTROLLER}
+# The admission policy aphex-tenant-repobindings' parameter (files/rbac/tenant-repobindings-binding.yaml).
+QUOTA_CONFIGMAP = "aphex-tenant-quota"
 # The run lock is taken for a reconcile that writes, for at most this long: a controller killed mid-write frees it
 # for onboard.yml soon after.
 LOCK_SECONDS = 60
@@ -185,6 +187,14 @@ class Reconciler:
         self.holder = holder or f"aphex-tenant-controller/{socket.gethostname()}"
         # one reconcile at a time in this process: they share the run lock, and would only wait for each other
         self._one_at_a_time = threading.Lock()
+
+    def publish_quota(self) -> None:
+        """Write the platform's quota for a pipeline where the admission policy aphex-tenant-repobindings reads it
+        (its parameter): the ceiling of a RepoBinding's spec.quota is the controller's own, one fact in one place."""
+        self.api.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": QUOTA_CONFIGMAP, "namespace": self.settings.platform_namespace,
+                                     "labels": {LABEL_MANAGED_BY: MANAGED_BY}},
+                        "data": {key: str(value) for key, value in self.settings.quota.items()}})
 
     # ------------------------------------------------------------- converging
     def _converge(self, organizations, pipelines, what, org: str):

@@ -39,3 +39,17 @@ def test_the_default_pipeline_is_the_catalogs_build_and_deploy_without_its_catal
     document = default_pipeline(DEFAULT_PIPELINE)
     assert set(document) == {"apiVersion", "kind", "spec"} and document["kind"] == "Pipeline"
     assert document["spec"]["tasks"]
+
+
+def test_the_image_installs_what_the_controller_is_tested_with():
+    from harness import REPO
+
+    def pins(path):
+        return {line.split("==")[0].lower(): line.split("==")[1] for line in path.read_text().splitlines()
+                if "==" in line and not line.startswith("#")}
+    image = pins(REPO / "controller" / "requirements.txt")
+    tested = pins(REPO / "tests" / "requirements.lock")
+    assert image == {name: tested[name] for name in image}
+    assert {"kopf", "kubernetes", "ansible-core"} <= set(image)
+    containerfile = (REPO / "controller" / "Containerfile").read_text()
+    assert 'ENTRYPOINT ["python", "-m", "ansible_collections.aphex.platform.controller"]' in containerfile
