@@ -130,7 +130,8 @@ clean: cluster-down ## remove build outputs (keeps the virtualenv and the Go cac
 
 # -------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, bootstrap against baselines, webhooks through Tekton
+bench: prerequisites-demo setup controlplane ## onboarding at each size of BENCH_ORGS (50,500,1000) x BENCH_PIPELINES, bootstrap against baselines, webhooks through Tekton, the tenant controller at 200 RepoBindings
 	$(BIN)/python -m harness.bench.bench_tenancy
 	$(BIN)/python -m harness.bench.bench_bootstrap
 	$(BIN)/python -m harness.bench.bench_webhooks
+	$(BIN)/python -m harness.bench.bench_tenant_controller

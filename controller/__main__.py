@@ -93,19 +93,26 @@ def main(argv=None) -> int:
     from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
     from ansible_collections.aphex.platform.plugins.module_utils.tenancy.self_service import Reconciler
 
+    from ansible_collections.aphex.platform.controller.tunnels import cloudflare_access, tunnel_converger
+
     try:
         settings = tenancy_settings(options.settings, os.environ.get(SETTINGS_VARIABLE))
         api = ClusterApi(kubeconfig=options.kubeconfig or os.environ.get("KUBECONFIG"))
+        access = cloudflare_access(api, settings.platform_namespace)
     except (SettingsError, AphexError) as error:
         print(f"aphex-tenant-controller: {error}", file=sys.stderr)
         return 2
+    tunnel = None
+    if access:  # as the tenants role does: tunnels on, the webhook URLs under the tunnels' zone
+        settings.tunnels, settings.webhook_domain = True, access.zone
+        tunnel = tunnel_converger(api, access)
     kopf.configure(verbose=options.verbose, log_prefix=True)
     if not options.verbose:
         # a timer that found nothing to do, every drift interval for every tenant, is not news
         logging.getLogger("kopf.objects").addFilter(
             lambda record: not (record.getMessage().startswith("Timer ") and record.getMessage().endswith(
                 " succeeded.")))
-    reconciler = Reconciler(api, settings, default_pipeline(Path(options.default_pipeline)))
+    reconciler = Reconciler(api, settings, default_pipeline(Path(options.default_pipeline)), tunnel=tunnel)
     kopf.run(clusterwide=True, standalone=True, memo=kopf.Memo(reconciler=reconciler, workers=options.workers))
     return 0
 

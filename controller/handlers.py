@@ -73,7 +73,9 @@ def configure(settings: kopf.OperatorSettings, memo, **_) -> None:
     settings.peering.standalone = True  # one replica (Deployment strategy Recreate); the run lock guards the rest
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    # The controller's own marks are no change of the object: marking it would otherwise converge it twice.
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=PREFIX, ignored_fields=[("metadata", "labels", label) for label in CONTROLLER_LABELS])
     settings.posting.level = logging.WARNING  # Events on the objects: what went wrong, not every success
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
@@ -96,13 +98,16 @@ def _register(plural: str, converge: str, remove: str) -> None:
     def converged(body, patch, memo, **_) -> None:
         _converge(body, patch, getattr(memo.reconciler, converge))
 
+    def drifted(body, patch, memo, **_) -> None:
+        _converge(body, patch, lambda plain: getattr(memo.reconciler, converge)(plain, drift=True))
+
     def removed(body, patch, memo, **_) -> None:
         _converge(body, patch, lambda plain: getattr(memo.reconciler, remove)(plain) or plain.get("status") or {})
 
     for cause in (kopf.on.resume, kopf.on.create, kopf.on.update):
         cause(GROUP, VERSION, plural, when=_owned, id=converge)(converged)
     kopf.timer(GROUP, VERSION, plural, when=_owned, id=f"{converge}_drift", interval=DRIFT_INTERVAL,
-               initial_delay=DRIFT_INTERVAL)(converged)
+               initial_delay=DRIFT_INTERVAL)(drifted)
     kopf.on.delete(GROUP, VERSION, plural, when=_owned, id=remove)(removed)
 
 

@@ -152,10 +152,11 @@ tunnels:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels import CLOUDFLARE_IMPORT_ERROR, Desired, Tunnels
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnels import (
+    CLOUDFLARE_IMPORT_ERROR, Tunnels, desired_tunnel)
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import RunLock
-from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL, eventlistener_url
+from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL
 from ansible_collections.aphex.platform.plugins.module_utils.runner import require, run_module
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.tunnel_secrets import store_tokens
 
@@ -184,14 +185,8 @@ def desired_tunnels(params: dict) -> list:
                 for index, entry in enumerate(params["tunnels"]) if not DNS_LABEL.match(entry["organization"])]
     if problems:
         raise AphexError("invalid tunnels: " + "; ".join(problems), problems=problems)
-    zone = params["zone"].lower().rstrip(".")
-
-    def service(org: str) -> str:
-        return params["service_pattern"].format(organization=org) if params["service_pattern"] else eventlistener_url(org)
-
-    return [Desired(entry["organization"], entry["state"], params["name_pattern"].format(organization=entry["organization"]),
-                    f"{entry['organization']}.{zone}", service(entry["organization"]))
-            for entry in params["tunnels"]]
+    return [desired_tunnel(entry["organization"], entry["state"], params["zone"], params["name_pattern"],
+                           params["service_pattern"]) for entry in params["tunnels"]]
 
 
 def converge_tunnels(run):

@@ -8,6 +8,10 @@ itself - and ArgoCD would apply it with its own cluster-wide rights. Now a runne
 namespace only, ArgoCD accepts them there only for the pipeline's own project, and two admission policies refuse
 any other project or destination, and any runner write in ArgoCD's namespace, whoever grants the rights.
 
+Issue 27 item 3: organization admins create RepoBindings in their organization's namespace only, never naming another
+organization, asking for more quota than the platform gives or setting the platform's labels (the admission policy
+aphex-tenant-repobindings); only platform admins create Organizations.
+
 Issue 23 item 6: the runner could also start a pod that is privileged, shares the host's PID and network
 namespaces and mounts the host's `/` - root on the node. Pod Security Admission now refuses such a pod in every
 tenant namespace whoever creates it (the tenant, Tekton's controller for a TaskRun, the ReplicaSet controller for
@@ -24,11 +28,15 @@ import pytest
 from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import ClusterApi
 from ansible_collections.aphex.platform.plugins.module_utils.naming import sso_user
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import TenancySettings
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.self_service import Reconciler
 from harness.inventory import onboard, org, pipeline, write_inventory
 from harness.kube import REPO, wait_for
 
 APPLICATION = "argoproj.io/v1alpha1"
+APHEX = "aphex.io/v1alpha1"
 APPS_DOMAIN = "apps.iso.test"
 RESULTS = REPO / "build" / "test-results"
 
@@ -84,6 +92,8 @@ def two_tenants(platform_apis, control_plane, tmp_path):
                          pipeline(names["site"], names["b"], "bolt/site")])
     run = onboard(inventory)
     assert run.returncode == 0, run.output
+    # the quota a RepoBinding may lower, as the tenant controller publishes it (the policy's parameter)
+    Reconciler(ClusterApi(kubeconfig=str(control_plane.admin_kubeconfig)), TenancySettings(), {}).publish_quota()
     admin = _api_as(control_plane.admin_kubeconfig)
     applications = admin.resources.get(api_version=APPLICATION, kind="Application")
     # the platform's root and tenant B's own Application, for A to try to touch
@@ -155,6 +165,13 @@ def _matrix(names):
                     {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}
                 for host in hosts],
             **({"tls": [{"hosts": list(tls), "secretName": "x"}]} if tls else {})}}
+
+    def repo_binding(org, namespace, quota=None, labels=None):
+        return {"apiVersion": APHEX, "kind": "RepoBinding",
+                "metadata": {"name": "self-served", "namespace": namespace, "labels": labels or {}},
+                "spec": {"aphexOrg": org, "repoOrg": "acme-corp", "repoName": "self-served",
+                         "pipelineName": "self-served", "templateRef": "run-pipeline-v1",
+                         **({"quota": quota} if quota else {})}}
 
     root_on_the_node = pod(hostPID=True, hostNetwork=True, volumes=[{"name": "host", "hostPath": {"path": "/"}}],
                            container={"securityContext": {"privileged": True},
@@ -247,6 +264,25 @@ def _matrix(names):
          patch_secret("github-webhook-secret", org_a)),
         ("org admin A", "create a Secret in own organization (could be a ServiceAccount's token)", "RBAC",
          create("Secret", "v1", secret, org_a)),
+        # self-service (issue 27): RepoBindings in the organization's own namespace, within the platform's rules
+        ("org admin A", "RepoBinding in own organization", True,
+         create("RepoBinding", APHEX, repo_binding(names["a"], org_a), org_a)),
+        ("org admin A", "RepoBinding in B's organization", "RBAC",
+         create("RepoBinding", APHEX, repo_binding(names["b"], org_b), org_b)),
+        ("org admin A", "RepoBinding in own namespace for B's organization", "aphex-tenant-repobindings",
+         create("RepoBinding", APHEX, repo_binding(names["b"], org_a), org_a)),
+        ("org admin A", "RepoBinding with more quota than the platform gives", "aphex-tenant-repobindings",
+         create("RepoBinding", APHEX, repo_binding(names["a"], org_a, quota={"limits.cpu": "64"}), org_a)),
+        ("org admin A", "RepoBinding with the platform's labels", "aphex-tenant-repobindings",
+         create("RepoBinding", APHEX, repo_binding(names["a"], org_a, labels={
+             "platform.aphex/managed-by": "aphex-platform"}), org_a)),
+        ("org admin A", "RepoBinding in platform-system", "RBAC",
+         create("RepoBinding", APHEX, repo_binding(names["a"], "platform-system"), "platform-system")),
+        ("org admin A", "create an Organization", "RBAC", create("Organization", APHEX, {
+            "apiVersion": APHEX, "kind": "Organization", "metadata": {"name": "escape", "namespace": "platform-system"},
+            "spec": {"displayName": "x", "adminUsers": ["x@x.io"]}}, "platform-system")),
+        ("runner A", "RepoBinding in its organization", "RBAC",
+         create("RepoBinding", APHEX, repo_binding(names["a"], org_a), org_a)),
         ("org admin B", "list secrets in own organization", True, read("Secret", "v1", org_b)),
         ("org admin B", "list secrets in A's organization", "RBAC", read("Secret", "v1", org_a)),
     ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
+from ansible_collections.aphex.platform.plugins.module_utils.naming import eventlistener_url
 
 try:
     import cloudflare
@@ -77,6 +78,15 @@ class Desired:
     @property
     def config(self) -> dict:
         return {"ingress": [{"hostname": self.hostname, "service": self.service}, dict(CATCH_ALL)]}
+
+
+def desired_tunnel(organization: str, state: str, zone: str, name_pattern: str = "webhooks-{organization}",
+                   service_pattern: str | None = None) -> Desired:
+    """What an organization's tunnel is: its name, its public host <organization>.<zone>, and the service it
+    forwards to (the organization's EventListener unless a pattern says otherwise)."""
+    service = service_pattern.format(organization=organization) if service_pattern else eventlistener_url(organization)
+    return Desired(organization, state, name_pattern.format(organization=organization),
+                   f"{organization}.{zone.lower().rstrip('.')}", service)
 
 
 @dataclass

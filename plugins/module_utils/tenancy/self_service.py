@@ -178,12 +178,14 @@ class Reconciler:
     """Converges one kubectl tenant at a time with converge.py, under the cluster's run lock when it writes.
 
     API: a ClusterApi with the controller's identity; SETTINGS: the platform's TenancySettings (the same the tenants
-    role gives the modules); DEFAULT_PIPELINE: the Tekton Pipeline a RepoBinding without pipelineSpec runs."""
+    role gives the modules); DEFAULT_PIPELINE: the Tekton Pipeline a RepoBinding without pipelineSpec runs;
+    TUNNEL: converge(organization, state) of its Cloudflare tunnel, when the platform has tunnels (settings.tunnels)."""
 
-    def __init__(self, api, settings, default_pipeline: dict, holder: str | None = None):
+    def __init__(self, api, settings, default_pipeline: dict, holder: str | None = None, tunnel=None):
         self.api = api
         self.settings = settings
         self.default_pipeline = default_pipeline
+        self.tunnel = tunnel
         self.holder = holder or f"aphex-tenant-controller/{socket.gethostname()}"
         # one reconcile at a time in this process: they share the run lock, and would only wait for each other
         self._one_at_a_time = threading.Lock()
@@ -197,9 +199,11 @@ class Reconciler:
                         "data": {key: str(value) for key, value in self.settings.quota.items()}})
 
     # ------------------------------------------------------------- converging
-    def _converge(self, organizations, pipelines, what, org: str):
-        """converge.run for one organization's objects: a plan first, and only when it finds something to write,
-        the run lock and the real pass (a reconcile at rest sends reads only)."""
+    def _converge(self, organizations, pipelines, what, org: str, plan_first: bool = True):
+        """converge.run for one organization's objects under the run lock. PLAN_FIRST (the drift timer's rounds,
+        most of which find nothing): a plan that sends nothing first, and the lock and the real pass only when it
+        finds something to write, so a reconcile at rest sends reads only. A change or a deletion goes straight to
+        the lock and the real pass (it would write: the plan would read everything twice)."""
         from ansible_collections.aphex.platform.plugins.module_utils.kube.run_lock import LockError, RunLock
         from ansible_collections.aphex.platform.plugins.module_utils.tenancy.converge import run
 
@@ -208,9 +212,10 @@ class Reconciler:
                        before_writes=before_writes, driver=DRIVER_CONTROLLER,
                        scope_selector=f"{LABEL_ORGANIZATION}={org}", plan_only=plan_only)
 
-        planned = converge(True)[0]
-        if not planned.changed:
-            return planned
+        if plan_first:
+            planned = converge(True)[0]
+            if not planned.changed:
+                return planned
         lock = RunLock(self.api, self.holder, lease_seconds=LOCK_SECONDS)
         try:
             lock.acquire(timeout=0)
@@ -233,19 +238,25 @@ class Reconciler:
                 raise SelfServiceError("ConvergeFailed", str(error)) from None
 
     # ------------------------------------------------------------ organizations
-    def organization(self, body: dict) -> dict:
-        """Converge an Organization; its status when Ready (SelfServiceError otherwise)."""
+    def organization(self, body: dict, drift: bool = False) -> dict:
+        """Converge an Organization, and its tunnel unless this is the DRIFT timer's round (Cloudflare's API is not
+        asked every interval for every organization); its status when Ready (SelfServiceError otherwise)."""
         entry = organization_entry(body)
 
         def work():
-            self._converge([entry], [], "organizations", entry["name"])
+            self._converge([entry], [], "organizations", entry["name"], plan_first=drift)
+            if self.tunnel and not drift:
+                self.tunnel(entry["name"], "present")
             return self._ready_organization(body, entry["name"])
         return self._guarded("Organization", work)
 
     def _ready_organization(self, body: dict, name: str) -> dict:
         url = self.settings.webhook_url(name)
-        message = "Organization onboarded" + ("" if url else "; no public webhook URL (Cloudflare tunnels are "
-                                                             "not configured)")
+        if self.tunnel:
+            message = f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{name}"
+        else:
+            message = "Organization onboarded" + ("" if url else "; no public webhook URL (Cloudflare tunnels are "
+                                                                 "not configured)")
         return status(body, True, "Converged", message, namespace=org_namespace(name), webhookURL=url)
 
     def delete_organization(self, body: dict) -> None:
@@ -255,8 +266,11 @@ class Reconciler:
         if bindings:
             raise SelfServiceError("HasRepoBindings", f"organization '{name}' still has RepoBindings "
                                    f"{', '.join(sorted(bindings))} in {org_namespace(name)}: delete them first")
-        self._guarded("Organization", lambda: self._converge([{"name": name, "state": "absent"}], [],
-                                                             "organizations", name))
+        def work():
+            self._converge([{"name": name, "state": "absent"}], [], "organizations", name, plan_first=False)
+            if self.tunnel:
+                self.tunnel(name, "absent")  # its DNS record, configuration and tunnel, after what used it
+        self._guarded("Organization", work)
 
     # --------------------------------------------------------------- pipelines
     def _organization_of(self, body: dict) -> dict:
@@ -283,15 +297,17 @@ class Reconciler:
             raise SelfServiceError("RepositoryAlreadyBound", f"spec.repoOrg/repoName: {entry['repo']} is already "
                                    f"bound to pipeline {', '.join(others)}", retry=None)
 
-    def repo_binding(self, body: dict) -> dict:
+    def repo_binding(self, body: dict, drift: bool = False) -> dict:
         """Converge a RepoBinding, then its organization (whose EventListener serves the pipeline's namespace)."""
         entry = pipeline_entry(body, self.default_pipeline, self.settings.quota)
 
         def work():
             org = self._organization_of(body)
             self._refuse_bound_repository(entry)
-            self._converge([org], [entry], "pipelines", org["name"])
-            self._converge([org], [], "organizations", org["name"])
+            # The organization's EventListener serves the pipeline's namespace: converged again when the pipeline
+            # changed (its own timer repairs the rest of its drift), so a RepoBinding at rest costs its own reads only.
+            if self._converge([org], [entry], "pipelines", org["name"], plan_first=drift).changed:
+                self._converge([org], [], "organizations", org["name"], plan_first=False)
             return status(body, True, "Converged", "Pipeline onboarded", namespace=entry["name"],
                           webhookURL=self.settings.webhook_url(org["name"]))
         return self._guarded("RepoBinding", work)
@@ -306,7 +322,8 @@ class Reconciler:
         def work():
             found = self.api.get(*ORGANIZATION, org, self.settings.platform_namespace)
             org_entry = organization_entry(found) if found and self_service(found) else {"name": org}
-            self._converge([org_entry], [{"name": name, "organization": org, "state": "absent"}], "pipelines", org)
+            self._converge([org_entry], [{"name": name, "organization": org, "state": "absent"}], "pipelines", org,
+                           plan_first=False)
             if found and self_service(found) and "display_name" in org_entry:
-                self._converge([org_entry], [], "organizations", org)
+                self._converge([org_entry], [], "organizations", org, plan_first=False)
         self._guarded("RepoBinding", work)
