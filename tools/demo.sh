@@ -46,17 +46,17 @@ admin=(--kubeconfig "$state/admin.kubeconfig")
 "$kubectl" "${admin[@]}" apply --server-side --field-manager=aphex-demo -f - <<'YAML'
 apiVersion: aphex.io/v1alpha1
 kind: Organization
-metadata: {name: bolt, namespace: platform-system}
-spec: {displayName: Bolt Labs, adminUsers: [ada@bolt.example]}
+metadata: {name: cobalt, namespace: platform-system}
+spec: {displayName: Cobalt Works, adminUsers: [ada@cobalt.example]}
 YAML
-"$kubectl" "${admin[@]}" -n platform-system wait organization/bolt --for=jsonpath='{.status.phase}'=Ready --timeout=120s
-"$kubectl" "${admin[@]}" --as=oidc:ada@bolt.example apply --server-side --field-manager=aphex-demo -f - <<'YAML'
+"$kubectl" "${admin[@]}" -n platform-system wait organization/cobalt --for=jsonpath='{.status.phase}'=Ready --timeout=120s
+"$kubectl" "${admin[@]}" --as=oidc:ada@cobalt.example apply --server-side --field-manager=aphex-demo -f - <<'YAML'
 apiVersion: aphex.io/v1alpha1
 kind: RepoBinding
-metadata: {name: bolt-api, namespace: org-bolt}
-spec: {aphexOrg: bolt, repoOrg: bolt-labs, repoName: api, pipelineName: bolt-api, templateRef: run-pipeline-v1}
+metadata: {name: cobalt-api, namespace: org-cobalt}
+spec: {aphexOrg: cobalt, repoOrg: cobalt-works, repoName: api, pipelineName: cobalt-api, templateRef: run-pipeline-v1}
 YAML
-"$kubectl" "${admin[@]}" -n org-bolt wait repobinding/bolt-api --for=jsonpath='{.status.phase}'=Ready --timeout=120s
+"$kubectl" "${admin[@]}" -n org-cobalt wait repobinding/cobalt-api --for=jsonpath='{.status.phase}'=Ready --timeout=120s
 "$kubectl" "${admin[@]}" get organizations,repobindings -A
 echo "Next: kubectl=$kubectl; \$kubectl --kubeconfig $state/admin.kubeconfig -n argocd get applications"
 echo "      ansible-playbook playbooks/bootstrap.yml -i inventories/demo -e aphex_chart_mirror=$mirror -e aphex_release_manifests_dir=$releases -e aphex_git_server_url=$git_server   # again: changes nothing"

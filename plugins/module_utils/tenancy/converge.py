@@ -154,8 +154,8 @@ class Tenancy:
             if manifest["apiVersion"] == APHEX_V1ALPHA1:
                 continue
             metadata = manifest["metadata"]
-            owned.append({**manifest, "metadata": {**metadata, "labels": {**metadata.get("labels", {}),
-                                                                           LABEL_DRIVER: DRIVER_CONTROLLER}}})
+            labels = {**metadata.get("labels", {}), LABEL_DRIVER: DRIVER_CONTROLLER}
+            owned.append({**manifest, "metadata": {**metadata, "labels": labels}})
         self._refuse_unmanaged_namespaces(owned)
         return owned
 

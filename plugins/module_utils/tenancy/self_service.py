@@ -266,6 +266,7 @@ class Reconciler:
         if bindings:
             raise SelfServiceError("HasRepoBindings", f"organization '{name}' still has RepoBindings "
                                    f"{', '.join(sorted(bindings))} in {org_namespace(name)}: delete them first")
+
         def work():
             self._converge([{"name": name, "state": "absent"}], [], "organizations", name, plan_first=False)
             if self.tunnel:

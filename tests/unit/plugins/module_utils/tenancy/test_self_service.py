@@ -110,7 +110,7 @@ class FakeApi:
 
     def list(self, _api_version, kind, label_selector=None, namespace=None):
         assert kind == "Namespace"
-        key, _, value = label_selector.partition("=")
+        key, value = label_selector.split("=")
         return [ns for ns in self.namespaces if ns["metadata"]["labels"].get(key) == value]
 
 
