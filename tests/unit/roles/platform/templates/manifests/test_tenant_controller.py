@@ -46,7 +46,7 @@ def test_the_controller_converges_with_the_settings_onboard_yml_converges_with()
 
 
 def test_the_settings_read_the_variables_of_the_tenants_role_with_its_defaults():
-    platform = yaml.safe_load((REPO / "roles/platform/defaults/main/settings.yml").read_text())
+    platform = yaml.safe_load((REPO / "roles/platform/vars/main.yml").read_text())
     tenants = yaml.safe_load((REPO / "roles/tenants/defaults/main.yml").read_text())
     mapping = platform["platform_tenant_controller_settings"]
     for setting, expression in mapping.items():
