@@ -239,16 +239,20 @@ def render_organization(org: dict, pipeline_namespaces: list, webhook_secret_b64
                                 [{"apiGroup": RBAC, "kind": "User", "name": sso_user(user)}], namespace))
     if settings.tunnels:
         objects.append(_cloudflared(name, labels, namespace, settings))
-        message = f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{name}"
-    elif settings.webhook_url(name):
-        message = "Organization onboarded"
-    else:
-        message = "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"
     objects.append(_object(APHEX_V1ALPHA1, "Organization", name, labels, settings.platform_namespace,
                            spec={"displayName": org["display_name"], "adminUsers": list(org["admin_users"])},
                            status={"phase": "Ready", "namespace": namespace, "webhookURL": settings.webhook_url(name),
-                                   "message": message}))
+                                   "message": onboarded_message(name, settings)}))
     return objects
+
+
+def onboarded_message(org: str, settings: TenancySettings) -> str:
+    """What an onboarded organization's status says (its record's, or its Organization's under the controller)."""
+    if settings.tunnels:
+        return f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{org}"
+    if settings.webhook_url(org):
+        return "Organization onboarded"
+    return "Organization onboarded; no public webhook URL (Cloudflare tunnels are not configured)"
 
 
 def _cloudflared(org: str, labels: dict, namespace: str, settings: TenancySettings) -> dict:

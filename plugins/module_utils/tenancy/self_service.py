@@ -31,6 +31,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import (
     repo_label_value,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.quantity import quantity
+from ansible_collections.aphex.platform.plugins.module_utils.tenancy.render import onboarded_message
 from ansible_collections.aphex.platform.plugins.module_utils.tenancy.validation import TenantValidationError
 
 ORGANIZATION = (APHEX_V1ALPHA1, "Organization")
@@ -251,13 +252,8 @@ class Reconciler:
         return self._guarded("Organization", work)
 
     def _ready_organization(self, body: dict, name: str) -> dict:
-        url = self.settings.webhook_url(name)
-        if self.tunnel:
-            message = f"Organization onboarded; GitHub reaches it through Cloudflare Tunnel webhooks-{name}"
-        else:
-            message = "Organization onboarded" + ("" if url else "; no public webhook URL (Cloudflare tunnels are "
-                                                                 "not configured)")
-        return status(body, True, "Converged", message, namespace=org_namespace(name), webhookURL=url)
+        return status(body, True, "Converged", onboarded_message(name, self.settings), namespace=org_namespace(name),
+                      webhookURL=self.settings.webhook_url(name))
 
     def delete_organization(self, body: dict) -> None:
         """Remove an Organization's objects; refused while RepoBindings remain in its namespace."""
