@@ -82,3 +82,17 @@ def fresh_control_plane(bare_control_plane):
 
     install_platform_apis(config.new_client_from_config(config_file=str(bare_control_plane.admin_kubeconfig)))
     return bare_control_plane
+
+
+@pytest.fixture(scope="module")
+def local_cloudflare():
+    """The local Cloudflare API server with the zone and token of harness/inventory.py's platform inventories
+    (tunnel_settings), for the tests of one module."""
+    from harness.cloudflare.server import FakeCloudflare
+    from harness.inventory import CLOUDFLARE_TOKEN, TUNNEL_ZONE
+
+    server = FakeCloudflare(CLOUDFLARE_TOKEN, zones=(TUNNEL_ZONE,)).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -15,6 +15,7 @@ from harness import REPO
 PIPELINE_YAML = (REPO / "tests/integration/fixtures/pipelines/build-and-test.yaml").read_text()
 HOST = "test-cluster"
 CLOUDFLARE_TOKEN = "cf-token-for-bootstrap-tests-7d1e"
+TUNNEL_ZONE = "hooks.example.test"
 
 
 def unique_suffix() -> str:
@@ -35,7 +36,7 @@ def write_tunnel_inventory(directory: Path, kubeconfig: Path, cloudflare, token:
     """An inventory whose tunnels go to the local Cloudflare server `cloudflare` (its zone hooks.example.test)."""
     return write_inventory(directory, kubeconfig, aphex_cloudflare_api_token=token,
                            aphex_cloudflare_account_id=cloudflare.state.account_id,
-                           aphex_cloudflare_zone="hooks.example.test", aphex_cloudflare_base_url=cloudflare.base_url,
+                           aphex_cloudflare_zone=TUNNEL_ZONE, aphex_cloudflare_base_url=cloudflare.base_url,
                            **tenant_vars)
 
 
@@ -97,3 +98,10 @@ def write_platform_inventory(directory: Path, kubeconfig: Path, **variables) -> 
 
 def bootstrap(inventory: Path, *args: str):
     return run_playbook(REPO / "playbooks/bootstrap.yml", "-i", str(inventory), *args)
+
+
+def tunnel_settings(cloudflare) -> dict:
+    """The variables that send a platform inventory's tunnels (write_platform_inventory's token) to the local
+    Cloudflare server `cloudflare` (harness/fixtures.py `local_cloudflare`)."""
+    return {"aphex_cloudflare_account_id": cloudflare.state.account_id, "aphex_cloudflare_zone": TUNNEL_ZONE,
+            "aphex_cloudflare_base_url": cloudflare.base_url}

@@ -97,3 +97,11 @@ def install_platform_apis(api_client) -> None:
         ensure_namespace(api_client, namespace)
     apply_documents(api_client, argocd_crds(*ARGOCD_CRDS))
     apply_files(api_client, *(path for folder in PLATFORM_FILES for path in sorted((REPO / folder).glob("*.yaml"))))
+
+
+def install_bootstrap_prerequisites(api_client) -> None:
+    """What the platform apps would have installed for bootstrap's tenants stage, on a control plane that bootstrap
+    gives ArgoCD's real CRDs (from its install manifest) - so without the stand-in argoproj CRDs."""
+    ensure_namespace(api_client, "platform-system")
+    apply_files(api_client, *(path for folder in PLATFORM_FILES for path in sorted((REPO / folder).glob("*.yaml"))
+                              if "argoproj" not in path.name))

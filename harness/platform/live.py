@@ -80,3 +80,49 @@ def wave_overlaps(apps: dict) -> list:
             if began < healthy_at:
                 overlaps.append((app["metadata"]["name"], earlier, began, healthy_at))
     return overlaps
+
+
+@contextlib.contextmanager
+def webhooks_follow_their_apps(api):
+    """Test mode keeps webhook configurations out of ArgoCD's hands (the kube-apiserver would call them, and nothing
+    it dials may leave loopback), and the stack applies Tekton's itself (stack.py, routed to the local webhooks).
+    Deleting an app, ArgoCD would delete its webhook configurations with the rest: without that, the garbage
+    collector's update of the app's other objects calls a webhook whose Service is gone, and the deletion never
+    ends. This stands in for ArgoCD there, and there only: while an Application is being deleted, the webhook
+    configurations labelled part of it go."""
+    import threading
+
+    from kubernetes import client
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+    admission = client.AdmissionregistrationV1Api(api)
+    stop = threading.Event()
+
+    def being_deleted() -> list:
+        try:
+            return [name for name, app in applications(api).items() if app["metadata"].get("deletionTimestamp")]
+        except (ResourceNotFoundError, NotFoundError):  # ArgoCD's CRDs are gone: so are its apps
+            return []
+
+    def follow():
+        while not stop.wait(0.5):
+            for name in being_deleted():
+                selector = f"app.kubernetes.io/part-of={name}"
+                for listed, delete in ((admission.list_validating_webhook_configuration,
+                                        admission.delete_validating_webhook_configuration),
+                                       (admission.list_mutating_webhook_configuration,
+                                        admission.delete_mutating_webhook_configuration)):
+                    for item in listed(label_selector=selector).items:
+                        try:
+                            delete(item.metadata.name)
+                        except client.ApiException as error:
+                            if error.status != 404:
+                                raise
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        follower.join()

@@ -52,6 +52,14 @@ options:
     description: Seconds to wait for them.
     type: int
     default: 300
+  state:
+    description:
+      - V(absent) deletes every live object labelled with the component, of the kinds the set holds (the set's
+        CRDs last, after every other kind); the set itself is read for its kinds only. Check mode lists them.
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: 0.2.0
 extends_documentation_fragment:
   - aphex.platform.cluster
 attributes:
@@ -92,7 +100,7 @@ requests:
 from ansible.module_utils.common.yaml import yaml_load_all
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
-from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import converge, wait_available, with_overlays
+from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import converge, remove, wait_available, with_overlays
 from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
 
 ARGUMENTS = {
@@ -104,6 +112,7 @@ ARGUMENTS = {
     "prune": {"type": "bool", "default": False},
     "wait_deployments": {"type": "list", "elements": "str", "default": []},
     "wait_timeout": {"type": "int", "default": 300},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
 }
 
 
@@ -119,6 +128,13 @@ def converge_component(run):
     params = run.params
     documents = read_documents(params["src"]) if params["src"] else params["definitions"]
     documents = with_overlays(documents, params["overlays"])
+    if params["state"] == "absent":
+        removed = remove(run.api, documents, params["component"], run.check_mode)
+        result = {"changed": removed.changed, "objects": [r for r in removed.reports() if r["action"] != "unchanged"],
+                  "unchanged": 0, "requests": dict(run.api.requests)}
+        if run.diff:
+            result["diff"] = removed.diffs()
+        return result
     converged = converge(run.api, documents, params["component"], params["namespace"], params["prune"],
                          run.check_mode)
     if params["wait_deployments"] and not run.check_mode:

@@ -17,7 +17,7 @@ from kubernetes import client, config
 from harness.inventory import CLOUDFLARE_TOKEN, HOST, bootstrap, write_platform_inventory
 from harness.controlplane.audit import AuditEvent, AuditLog
 from harness.controlplane.cluster import ADMIN_USER, ControlPlane, binaries
-from harness.kube import ARGOCD_VERSION, REPO, apply_files, ensure_namespace, get
+from harness.kube import ARGOCD_VERSION, get, install_bootstrap_prerequisites
 from harness.playbooks import run_playbook
 
 PRESET_ADMIN_PASSWORD = "kept-by-the-operator-\u00e9-9f3a"  # non-ASCII on purpose: byte-for-byte
@@ -47,10 +47,7 @@ def plane(tmp_path_factory):
     control_plane = ControlPlane(tmp_path_factory.mktemp("bootstrap") / "controlplane", binaries())
     control_plane.up()
     api = config.new_client_from_config(config_file=str(control_plane.admin_kubeconfig))
-    # What the platform apps would install for the tenants stage; ArgoCD's CRDs come from its manifest.
-    ensure_namespace(api, "platform-system")
-    apply_files(api, *(path for folder in ("files/crds", "files/rbac", "tests/integration/fixtures/crds")
-                       for path in sorted((REPO / folder).glob("*.yaml")) if "argoproj" not in path.name))
+    install_bootstrap_prerequisites(api)
     try:
         yield control_plane, api
     finally:

@@ -13,6 +13,7 @@ import time
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.data import deep_merge
 from ansible_collections.aphex.platform.plugins.module_utils.naming import LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY
+from ansible_collections.aphex.platform.plugins.module_utils.kube.client import MissingApiError
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import execute, object_key, plan
 
 
@@ -90,6 +91,22 @@ def converge(api, documents: list, component: str, namespace: str | None, prune:
     missing = {obj["metadata"].get("namespace") for obj in objects} - live_namespaces - {None}
     result = plan(objects, live, stale)
     execute(api, result, check_mode, missing)
+    return result
+
+
+def remove(api, documents: list, component: str, check_mode: bool):
+    """Delete every live object of the component, of the kinds the set holds - the set's CRDs last, after the
+    objects of every other kind; a kind no longer served has nothing left to delete. Return the plan."""
+    kinds = sorted({(d["apiVersion"], d["kind"]) for d in documents if d and d.get("apiVersion") and d.get("kind")})
+    live = {}
+    for api_version, kind in kinds:
+        try:
+            for item in api.list(api_version, kind, label_selector=f"{LABEL_COMPONENT}={component}"):
+                live[object_key(item)] = item
+        except MissingApiError:
+            continue
+    result = plan([], live, list(live))
+    execute(api, result, check_mode, set())
     return result
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from ansible_collections.aphex.platform.plugins.module_utils.kube.manifests import (
-    ManifestError, prepare, wait_available, with_overlays)
+    ManifestError, prepare, remove, wait_available, with_overlays)
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "CustomResourceDefinition"}
 
@@ -72,3 +72,42 @@ def test_a_deployment_that_is_not_available_is_named_with_its_conditions():
     assert str(failed.value) == ("Deployments in argocd not Available after -1 s - "
                                  "server: Available=False (0 of 1 ready); gone: missing")
     wait_available(Deployments(), ["repo"], "argocd", timeout=0)  # available: returns at once
+
+
+class Component:
+    """Live objects by (apiVersion, kind); a kind listed in `gone` is no longer served. Records the deletions."""
+
+    def __init__(self, live, gone=()):
+        self.live, self.gone, self.deleted = live, set(gone), []
+
+    def list(self, api_version, kind, label_selector=None, **_ignored):
+        from ansible_collections.aphex.platform.plugins.module_utils.kube.client import MissingApiError
+
+        if kind in self.gone:
+            raise MissingApiError(f"{kind} is not served")
+        assert label_selector == "aphex.io/component=argocd"
+        return [dict(item, apiVersion=api_version, kind=kind) for item in self.live.get(kind, [])]
+
+    def delete(self, _api_version, kind, name, namespace):
+        self.deleted.append((kind, namespace, name))
+
+    @staticmethod
+    def concurrently(calls):
+        return [call() for call in calls]
+
+
+def test_removing_a_component_deletes_its_live_objects_of_the_sets_kinds_crds_last():
+    documents = [{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                  "metadata": {"name": "applications.argoproj.io"}},
+                 config_map("argocd-cm"), {"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+                                           "metadata": {"name": "platform"}}]
+    api = Component({"CustomResourceDefinition": [{"metadata": {"name": "applications.argoproj.io"}}],
+                     "ConfigMap": [{"metadata": {"name": "argocd-cm", "namespace": "argocd"}}]},
+                    gone={"AppProject"})
+    removed = remove(api, documents, "argocd", check_mode=False)
+    assert removed.changed
+    assert api.deleted == [("ConfigMap", "argocd", "argocd-cm"),
+                           ("CustomResourceDefinition", None, "applications.argoproj.io")]
+    preview = Component(api.live)
+    assert remove(preview, documents, "argocd", check_mode=True).changed and preview.deleted == []
+    assert not remove(Component({}, gone={"AppProject"}), documents, "argocd", check_mode=False).changed
