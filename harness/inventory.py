@@ -34,9 +34,7 @@ def write_inventory(directory: Path, kubeconfig: Path, **tenant_vars) -> Path:
 
 def write_tunnel_inventory(directory: Path, kubeconfig: Path, cloudflare, token: str, **tenant_vars) -> Path:
     """An inventory whose tunnels go to the local Cloudflare server `cloudflare` (its zone hooks.example.test)."""
-    return write_inventory(directory, kubeconfig, aphex_cloudflare_api_token=token,
-                           aphex_cloudflare_account_id=cloudflare.state.account_id,
-                           aphex_cloudflare_zone=TUNNEL_ZONE, aphex_cloudflare_base_url=cloudflare.base_url,
+    return write_inventory(directory, kubeconfig, aphex_cloudflare_api_token=token, **tunnel_settings(cloudflare),
                            **tenant_vars)
 
 

@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import REDACTED
 from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_LABEL, LABEL_MANAGED_BY, MANAGED_BY
+from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import SECRET_KEY, SECRET_NAME, redacted_diff
 
 FORMAT = "aphex.platform/backup-v1"
 SELECTOR = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
 # Set by the API server from the name; never restored as a label of ours.
 _AUTOMATIC_LABELS = ("kubernetes.io/metadata.name",)
-_SECRET_NAME = re.compile(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 class BackupError(AphexError):
@@ -118,7 +116,7 @@ def validate(backup) -> list:
         where = f"secrets[{index}] ({namespace}/{name})"
         if namespace not in listed:
             problems.append(f"{where}.namespace: not among the backup's namespaces")
-        if not isinstance(name, str) or not _SECRET_NAME.match(name) or len(name) > 253:
+        if not isinstance(name, str) or not SECRET_NAME.match(name) or len(name) > 253:
             problems.append(f"{where}.name: not a Secret name")
         if (namespace, name) in seen:
             problems.append(f"{where}: listed twice")
@@ -131,7 +129,7 @@ def validate(backup) -> list:
             problems.append(f"{where}.data: must map keys to base64 values")
             continue
         for key, value in data.items():
-            if not isinstance(key, str) or not _SECRET_KEY.match(key):
+            if not isinstance(key, str) or not SECRET_KEY.match(key):
                 problems.append(f"{where}.data: '{key}' is not a Secret key")
             try:
                 base64.b64decode(value if isinstance(value, str) else None, validate=True)
@@ -201,10 +199,7 @@ def restore(connect, backup, cluster: str, allow_other_cluster: bool, check_mode
                         "keys": {key: "restored" if key in missing else "kept" for key in sorted(secret["data"])}})
         if action == "unchanged":
             continue
-        header = f"Secret {secret['namespace']}/{secret['name']}"
-        diffs.append({"before_header": header, "after_header": header,
-                      "before": {key: REDACTED for key in sorted(have) if key in secret["data"]},
-                      "after": {key: REDACTED for key in sorted(secret["data"])}})
+        diffs.append(redacted_diff(secret["namespace"], secret["name"], have, secret["data"]))
         # a namespace that does not exist yet cannot take a dry run: check mode only reports
         if check_mode and secret["namespace"] not in live_namespaces:
             continue

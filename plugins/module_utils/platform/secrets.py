@@ -22,7 +22,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.naming import DNS_L
 from ansible_collections.aphex.platform.plugins.module_utils.kube.reconcile import REDACTED
 
 GENERATORS = ("hex", "base64", "alphanumeric")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+SECRET_NAME = re.compile(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")  # a DNS subdomain, of at most 253 characters
 
 
 class SecretSpecError(AphexError):
@@ -48,7 +49,7 @@ def validate(specs: list) -> list:
         name, namespace = spec.get("name") or "", spec.get("namespace") or ""
         if not DNS_LABEL.match(namespace):
             problems.append(f"{where}.namespace: '{namespace}' is not a valid namespace name")
-        if not re.match(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$", name) or len(name) > 253:
+        if not SECRET_NAME.match(name) or len(name) > 253:
             problems.append(f"{where}.name: '{name}' is not a valid Secret name")
         where = f"secret {namespace}/{name}"
         if (namespace, name) in seen:
@@ -58,7 +59,7 @@ def validate(specs: list) -> list:
             problems.append(f"{where}: keys is empty")
         for key, source in (spec.get("keys") or {}).items():
             field = f"{where} key '{key}'"
-            if not _SECRET_KEY.match(key):
+            if not SECRET_KEY.match(key):
                 problems.append(f"{field}: keys are letters, digits, '-', '_' and '.'")
             if not isinstance(source, dict) or len(set(source) & {"generate", "value", "copy"}) != 1:
                 problems.append(f"{field}: give exactly one of generate, value, copy")
@@ -130,11 +131,12 @@ def _write(api, spec: dict, current: dict | None, changed: dict, check_mode: boo
                         dry_run=check_mode)
 
 
-def _redacted_diff(spec: dict, current: dict | None) -> dict:
-    header = f"Secret {spec['namespace']}/{spec['name']}"
+def redacted_diff(namespace: str, name: str, current_keys, keys) -> dict:
+    """A Secret's diff with key names only: the keys it holds that are asked for, then the keys asked for."""
+    header = f"Secret {namespace}/{name}"
     return {"before_header": header, "after_header": header,
-            "before": {key: REDACTED for key in (current or {}) if key in spec["keys"]},
-            "after": {key: REDACTED for key in spec["keys"]}}
+            "before": {key: REDACTED for key in sorted(current_keys or ()) if key in keys},
+            "after": {key: REDACTED for key in sorted(keys)}}
 
 
 def converge(connect, specs: list, check_mode: bool) -> dict:
@@ -163,7 +165,7 @@ def converge(connect, specs: list, check_mode: bool) -> dict:
                         "keys": {key: actions.get(key, "kept") for key in spec["keys"]}})
         if not actions:
             continue
-        diffs.append(_redacted_diff(spec, current))
+        diffs.append(redacted_diff(spec["namespace"], spec["name"], current, spec["keys"]))
         # a namespace that does not exist yet cannot take a dry run: check mode only reports
         if not (check_mode and spec["namespace"] not in live_namespaces):
             _write(api, spec, current, {key: final[key] for key in actions}, check_mode)

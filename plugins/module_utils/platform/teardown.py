@@ -6,8 +6,9 @@
 platform-root goes first and alone: its finalizer and automated sync are taken off, so that deleting it neither
 cascades to every child at once nor lets it create them again. Then the children go wave by wave, the last wave
 first; each keeps ArgoCD's resources finalizer, so ArgoCD deletes what it deployed (hooks included) before the
-Application disappears, and the next wave starts only when the one before is gone. What is left afterwards - ArgoCD
-itself, the namespaces - is removed by the playbook's later steps (manifests, namespaces)."""
+Application disappears, and the next wave starts only when the one before is gone; then the CRDs ArgoCD listed for
+them (it never deletes a CRD itself). ArgoCD goes next (manifests, state absent), then the namespaces the platform
+made (remove_namespaces). The tenants made with kubectl go before all of it (remove_kubectl_tenants)."""
 
 from __future__ import annotations
 
@@ -97,13 +98,8 @@ def remove_apps(api, namespace: str, timeout: float, check_mode: bool, clock=tim
         _wait_gone(api, namespace, wave["applications"], timeout, clock, sleep)
     for name in planned["crds"]:
         api.delete(CRD[0], CRD[1], name, None)
-    deadline = clock() + timeout
-    while [name for name in planned["crds"] if api.get(CRD[0], CRD[1], name) is not None]:
-        if clock() >= deadline:
-            left = [name for name in planned["crds"] if api.get(CRD[0], CRD[1], name) is not None]
-            raise TeardownError(f"the CRDs {', '.join(left)} were not removed within {int(timeout)} s (an object "
-                                f"of their kinds keeps a finalizer whose controller is gone?)")
-        sleep(1)
+    _wait_deleted(api, [(CRD[0], CRD[1], None, name) for name in planned["crds"]], timeout, clock, sleep,
+                  "an object of its kind keeps a finalizer whose controller is gone?")
     return {**planned, "changed": _changes(planned)}
 
 
