@@ -84,6 +84,26 @@ def list_labelled(api_client, api_version: str, kind: str, selector: str) -> lis
     return [item.to_dict() for item in resource.get(label_selector=selector).items]
 
 
+def labelled_uids(api_client, selector: str) -> dict:
+    """(kind, namespace, name) -> uid of every object of every listable kind the server serves, its preferred
+    version only, carrying the labels of `selector`: what the platform manages, whatever kinds a release adds."""
+    found = {}
+    for resource in dynamic.DynamicClient(api_client).resources.search(preferred=True):
+        if "/" in resource.name or "list" not in (resource.verbs or ()) or not resource.kind \
+                or resource.kind.endswith("List"):
+            continue
+        try:
+            items = resource.get(label_selector=selector).to_dict()["items"]
+        except ApiException as error:
+            if error.status in (404, 405, 503):  # an aggregated API that is not serving
+                continue
+            raise
+        for item in items:
+            metadata = item["metadata"]
+            found[(resource.kind, metadata.get("namespace"), metadata["name"])] = metadata["uid"]
+    return found
+
+
 # The collection's CRDs, ClusterRoles and admission policies, and stand-ins for the CRDs of the platform apps
 # whose schema the tests do not depend on.
 PLATFORM_FILES = ("files/crds", "tests/integration/fixtures/crds", "files/rbac")

@@ -40,6 +40,12 @@ class PlaybookRun:
                 for host, result in task["hosts"].items():
                     yield task["task"]["name"], host, result
 
+    @property
+    def task_files(self) -> set[str]:
+        """The file of every task that ran (the json callback's task path, without its line)."""
+        return {task["task"]["path"].rsplit(":", 1)[0] for play in self.document.get("plays", [])
+                for task in play["tasks"] if task["task"].get("path")}
+
     def task_results(self, task_name: str, host: str) -> list[dict]:
         """Every result of the named task for host, in play order; role tasks match without the role prefix."""
         return [result for name, on, result in self._results() if name.split(" : ")[-1] == task_name and on == host]

@@ -42,15 +42,16 @@ def only_apps(deployment_type: str, kept: set) -> dict:
 
 
 @contextlib.contextmanager
-def bootstrapped_platform(work: Path, deployment_type: str, argocd_settings: dict, **variables):
-    """A control plane of its own with the platform stack, bootstrapped once: {plane, info, inventory, first (the
-    run), api}. Everything it started stops at the end."""
+def bootstrapped_platform(work: Path, deployment_type: str, argocd_settings: dict, first_run=bootstrap, **variables):
+    """A control plane of its own with the platform stack, bootstrapped once by first_run(inventory) (this tree's
+    bootstrap.yml unless told): {plane, info, inventory, first (the run), api}. Everything it started stops at the
+    end."""
     plane = ControlPlane(work / "controlplane", binaries())
     plane.up()
     try:
         info = PlatformStack(plane).up()
         inventory = platform_inventory(work / "inventory", plane, info, deployment_type, argocd_settings, **variables)
-        yield {"plane": plane, "inventory": inventory, "first": bootstrap(inventory), "info": info,
+        yield {"plane": plane, "inventory": inventory, "first": first_run(inventory), "info": info,
                "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
     finally:
         plane.down()
@@ -79,6 +80,26 @@ def wave_overlaps(apps: dict) -> list:
             began = min(app["metadata"]["creationTimestamp"], app["status"]["operationState"]["startedAt"])
             if began < healthy_at:
                 overlaps.append((app["metadata"]["name"], earlier, began, healthy_at))
+    return overlaps
+
+
+def resync_overlaps(apps: dict, since: str) -> list:
+    """Of the children whose last sync started at or after `since` (RFC 3339, UTC, to the second), each that started
+    before every such child of an earlier wave had finished: (child, earlier wave, its start, that wave finished
+    at). What an upgrade's syncs show of the waves - the apps it did not change keep their earlier sync."""
+    by_wave = {}
+    for name, app in apps.items():
+        operation = (app.get("status") or {}).get("operationState") or {}
+        if name != "platform-root" and operation.get("startedAt", "") >= since:
+            by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(
+                (name, operation))
+    ordered = sorted(by_wave)
+    overlaps = []
+    for later in ordered[1:]:
+        for earlier in (wave for wave in ordered if wave < later):
+            finished = max(operation.get("finishedAt") or "~" for _name, operation in by_wave[earlier])
+            overlaps += [(name, earlier, operation["startedAt"], finished) for name, operation in by_wave[later]
+                         if operation["startedAt"] < finished]
     return overlaps
 
 

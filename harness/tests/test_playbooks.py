@@ -19,3 +19,10 @@ def test_a_runs_changed_fields_come_from_its_changed_tasks_diffs():
     run = PlaybookRun(0, "", document)
     assert run.changed == 1 and run.changed_tasks == ["h: role : Apply"]
     assert run.changed_fields == [".data.a: 1 -> 2"]
+
+
+def test_a_runs_task_files_are_the_files_of_its_tasks_without_their_lines():
+    document = {"plays": [{"tasks": [{"task": {"name": "A", "path": "/c/roles/x/tasks/main.yml:12"}, "hosts": {}},
+                                     {"task": {"name": "B", "path": "/c/roles/x/tasks/main.yml:20"}, "hosts": {}},
+                                     {"task": {"name": "C", "path": "/c/playbooks/p.yml:3"}, "hosts": {}}]}]}
+    assert PlaybookRun(0, "", document).task_files == {"/c/roles/x/tasks/main.yml", "/c/playbooks/p.yml"}

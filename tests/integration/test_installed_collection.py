@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kubernetes import client
 
+from harness.collection import install_collection
 from harness.playbooks import REPO
 from harness.inventory import HOST, org, unique_suffix, write_inventory
 
@@ -37,17 +38,8 @@ def test_the_installed_collection_onboards_a_tenant_by_playbook_name(
         control_plane, platform_apis, admin_api, tmp_path):
     home = tmp_path / "user"
     home.mkdir()
-    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(REPO)],
-                   check=True, capture_output=True, text=True, cwd=home, env=_user_environment(home, tmp_path))
-    [tarball] = tmp_path.glob("aphex-platform-*.tar.gz")
     collections = tmp_path / "collections"
-    # kubernetes.core comes from the ansible package (no Galaxy server is reachable here)
-    installed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--force",
-                                str(tarball)],
-                               check=False, capture_output=True, text=True, cwd=home,
-                               env=_user_environment(home, collections))
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    root = collections / "ansible_collections" / "aphex" / "platform"
+    root = install_collection(REPO, tmp_path, env=_user_environment(home, collections))
     assert (root / "playbooks" / "onboard.yml").is_file()
 
     name = f"inst{unique_suffix()}"

@@ -1,6 +1,6 @@
 """aphex.platform.platform_teardown through its main(): the step is one of three, and a cluster that cannot be
 reached is named before anything is taken down. The steps themselves: tests/unit/plugins/module_utils/platform/
-test_teardown.py; with the real ArgoCD: tests/integration/test_platform_teardown.py."""
+test_teardown.py; with the real ArgoCD: tests/integration/test_platform_lifecycle.py."""
 from __future__ import annotations
 
 import pytest

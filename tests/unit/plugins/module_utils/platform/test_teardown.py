@@ -1,7 +1,7 @@
 """The platform taken down through ArgoCD: platform-root alone first (finalizer and automated sync off), then the
 children wave by wave from the last, each wave gone before the next; a wave ArgoCD does not remove is named with its
 state; check mode only reads; the namespaces to remove never include system ones. With the real ArgoCD:
-tests/integration/test_platform_teardown.py."""
+tests/integration/test_platform_lifecycle.py."""
 from __future__ import annotations
 
 import pytest
