@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 import uuid
 
 import pytest
@@ -17,6 +18,32 @@ from harness.kube import install_platform_apis
 
 # A run stopped from outside still tears its control planes down (fixture finalizers).
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--progress-log",
+        metavar="FILE",
+        help="append one line per test phase as it ends (time, seconds, outcome, phase, test): where a run that "
+        "was stopped from outside spent its time",
+    )
+
+
+def pytest_runtest_logreport(report):
+    path = _progress_log
+    if path is None:
+        return
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%H:%M:%S')}\t{report.duration:.1f}\t{report.outcome}\t{report.when}\t"
+                  f"{report.nodeid}\n")
+
+
+_progress_log = None
+
+
+def pytest_configure(config):
+    global _progress_log  # pylint: disable=global-statement
+    _progress_log = config.getoption("progress_log")
 
 
 @pytest.fixture(scope="session")

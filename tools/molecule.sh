@@ -10,11 +10,14 @@ passed=0 failed=0 failed_names=()
 for config in molecule/*/molecule.yml; do
   scenario="$(basename "$(dirname "$config")")"
   echo "=== molecule scenario $scenario"
+  began=$SECONDS
   if molecule test --scenario-name "$scenario"; then
     passed=$((passed + 1))
+    echo "=== molecule scenario $scenario passed in $((SECONDS - began)) s"
   else
     failed=$((failed + 1))
     failed_names+=("$scenario")
+    echo "=== molecule scenario $scenario FAILED in $((SECONDS - began)) s"
   fi
 done
 echo "$passed $failed" > "$results/molecule.counts"

@@ -12,10 +12,29 @@ STAGES = ("builds", "image", "lint", "sanity", "unit", "integration", "molecule"
 UNITS = {"sanity": "sanity tests", "molecule": "scenarios"}
 
 
+def progress_counts(progress: Path, failures: list, slowest: list):
+    """Counts, failures and the slowest tests from a --progress-log (harness/fixtures.py) of a run that did not
+    end: each test's seconds are its phases' together, the last test named is the one that was running."""
+    seconds, outcomes, last = {}, {}, None
+    for line in progress.read_text().splitlines():
+        _, duration, outcome, phase, nodeid = line.split("\t", 4)
+        seconds[nodeid] = seconds.get(nodeid, 0.0) + float(duration)
+        if phase == "call" or outcome != "passed":
+            outcomes[nodeid] = outcome if outcomes.get(nodeid) in (None, "passed") else outcomes[nodeid]
+        last = nodeid
+    slowest.extend((spent, nodeid) for nodeid, spent in seconds.items())
+    failures.extend(f"  {nodeid}: failed" for nodeid, outcome in outcomes.items() if outcome == "failed")
+    if last is not None:
+        failures.append(f"  stopped after {last} (the next test was running)")
+    values = list(outcomes.values())
+    return values.count("passed"), values.count("failed"), values.count("skipped"), "tests, the run stopped"
+
+
 def stage_row(results: Path, name: str, failures: list, slowest: list):
     status = results / f"{name}.status"
     outcome, seconds, began = status.read_text().split() if status.exists() else ("FAILED", "0", "0")
     junit, counts = results / f"{name}.xml", results / f"{name}.counts"
+    progress = results / f"{name}-progress.tsv"
     if junit.exists():
         document = ET.parse(junit).getroot()
         suite = document if document.tag == "testsuite" else document.find("testsuite")
@@ -28,6 +47,8 @@ def stage_row(results: Path, name: str, failures: list, slowest: list):
             if problem is not None:
                 message = (problem.get("message") or problem.text or "").strip().splitlines() or [""]
                 failures.append(f"  {case.get('classname')}::{case.get('name')}: {message[0][:300]}")
+    elif progress.exists():  # stopped before pytest wrote its report (tools/test.sh's budget)
+        passed, failed, skipped, unit = progress_counts(progress, failures, slowest)
     elif counts.exists():
         passed, failed = map(int, counts.read_text().split())
         skipped, unit = 0, UNITS[name]
