@@ -81,4 +81,4 @@ stage integration timeout -k 60 $((budget - SECONDS)) "$python" -m pytest tests/
 finish builds
 finish molecule
 
-"$python" tools/test_summary.py "$results" "$SECONDS"
+"$python" tools/summary.py "$results" "$SECONDS"

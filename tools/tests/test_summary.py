@@ -1,5 +1,5 @@
-"""tools/test_summary.py: a stage stopped before pytest wrote its report is still counted from its progress log."""
-from tools.test_summary import main
+"""tools/summary.py: a stage stopped before pytest wrote its report is still counted from its progress log."""
+from tools.summary import main
 
 
 def test_a_stopped_stage_is_counted_from_its_progress_log(tmp_path, capsys):

@@ -17,7 +17,7 @@ def progress_counts(progress: Path, failures: list, slowest: list):
     end: each test's seconds are its phases' together, the last test named is the one that was running."""
     seconds, outcomes, last = {}, {}, None
     for line in progress.read_text().splitlines():
-        _, duration, outcome, phase, nodeid = line.split("\t", 4)
+        _ended, duration, outcome, phase, nodeid = line.split("\t", 4)
         seconds[nodeid] = seconds.get(nodeid, 0.0) + float(duration)
         if phase == "call" or outcome != "passed":
             outcomes[nodeid] = outcome if outcomes.get(nodeid) in (None, "passed") else outcomes[nodeid]
