@@ -64,15 +64,21 @@ def applications(api) -> dict:
     return {item["metadata"]["name"]: item for item in resource.get(namespace="argocd").to_dict()["items"]}
 
 
+def _children_by_wave(apps: dict, kept=lambda app: True) -> dict:
+    """platform-root's children (those kept) by their sync wave, in wave order."""
+    by_wave = {}
+    for name, app in apps.items():
+        if name != "platform-root" and kept(app):
+            by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(app)
+    return dict(sorted(by_wave.items()))
+
+
 def wave_overlaps(apps: dict) -> list:
     """From ArgoCD's own timestamps, each child that was created or started syncing before every child of the wave
     before it was Healthy: (child, wave before, its created or started, that wave Healthy at). Timestamps are
     RFC 3339 to the second in UTC, so they compare as text."""
-    by_wave = {}
-    for name, app in apps.items():
-        if name != "platform-root":
-            by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(app)
-    ordered = sorted(by_wave)
+    by_wave = _children_by_wave(apps)
+    ordered = list(by_wave)
     overlaps = []
     for earlier, later in zip(ordered, ordered[1:]):
         healthy_at = max(app["status"]["health"]["lastTransitionTime"] for app in by_wave[earlier])
@@ -83,23 +89,22 @@ def wave_overlaps(apps: dict) -> list:
     return overlaps
 
 
+def _operation(app: dict) -> dict:
+    return (app.get("status") or {}).get("operationState") or {}
+
+
 def resync_overlaps(apps: dict, since: str) -> list:
     """Of the children whose last sync started at or after `since` (RFC 3339, UTC, to the second), each that started
     before every such child of an earlier wave had finished: (child, earlier wave, its start, that wave finished
     at). What an upgrade's syncs show of the waves - the apps it did not change keep their earlier sync."""
-    by_wave = {}
-    for name, app in apps.items():
-        operation = (app.get("status") or {}).get("operationState") or {}
-        if name != "platform-root" and operation.get("startedAt", "") >= since:
-            by_wave.setdefault(int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]), []).append(
-                (name, operation))
-    ordered = sorted(by_wave)
+    by_wave = _children_by_wave(apps, lambda app: _operation(app).get("startedAt", "") >= since)
+    ordered = list(by_wave)
     overlaps = []
     for later in ordered[1:]:
         for earlier in (wave for wave in ordered if wave < later):
-            finished = max(operation.get("finishedAt") or "~" for _name, operation in by_wave[earlier])
-            overlaps += [(name, earlier, operation["startedAt"], finished) for name, operation in by_wave[later]
-                         if operation["startedAt"] < finished]
+            finished = max(_operation(app).get("finishedAt") or "~" for app in by_wave[earlier])
+            overlaps += [(app["metadata"]["name"], earlier, _operation(app)["startedAt"], finished)
+                         for app in by_wave[later] if _operation(app)["startedAt"] < finished]
     return overlaps
 
 
