@@ -3,11 +3,17 @@ small HTTP front, serving the bare repositories under a folder read-only - where
 the test platform (ArgoCD clones them from here) instead of GitHub.
 
     python harness/gitserver.py ROOT PORT     serve ROOT/<owner>/<name>.git at http://127.0.0.1:PORT/<owner>/<name>.git
+    python harness/gitserver.py ROOT PORT --users FILE
+                                              the same, private: every request needs HTTP basic authentication as
+                                              one of FILE's `name:password` lines, and those users may push (the
+                                              operator's platform repository, issue 25)
 
 `publish(ROOT, "owner/name", {path: text})` commits a tree to a repository's main branch (creating the repository)
 and returns the commit's SHA: what a tenant's `git push` would have made. Stdlib and the git program only."""
 from __future__ import annotations
 
+import base64
+import hmac
 import os
 import shutil
 import subprocess
@@ -69,9 +75,11 @@ def publish(root: Path, full_name: str, files: dict, message: str = "deploy") ->
 
 class GitHandler(BaseHTTPRequestHandler):
     """Hands each request to `git http-backend` (CGI/1.1): clone and fetch only - receive-pack is off for
-    anonymous users, Git's default, so nothing can be pushed over HTTP."""
+    anonymous users, Git's default, so nothing can be pushed over HTTP. With `users`, a request must authenticate
+    as one of them, and http-backend lets an authenticated user (REMOTE_USER) push."""
 
     root: Path = Path(".")
+    users: dict = {}
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):  # noqa: N802 - http.server's naming
@@ -79,6 +87,27 @@ class GitHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802
         self._backend()
+
+    def _user(self) -> str | None:
+        """The authenticated user's name; None when users are required and the request is not one of them."""
+        if not self.users:
+            return ""
+        scheme, _separator, encoded = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            name, _separator, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        expected = self.users.get(name)
+        return name if expected is not None and hmac.compare_digest(expected, password) else None
+
+    def _refuse(self) -> None:
+        self._body()
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="aphex test git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -92,6 +121,10 @@ class GitHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _backend(self):
+        user = self._user()
+        if user is None:
+            self._refuse()
+            return
         path, _separator, query = self.path.partition("?")
         body = self._body() if self.command == "POST" else b""
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": str(self.root),
@@ -99,6 +132,8 @@ class GitHandler(BaseHTTPRequestHandler):
                "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": self.command, "PATH_INFO": path,
                "QUERY_STRING": query, "REMOTE_ADDR": self.client_address[0], "CONTENT_LENGTH": str(len(body)),
                "CONTENT_TYPE": self.headers.get("Content-Type", ""), "SERVER_PROTOCOL": "HTTP/1.1"}
+        if user:
+            env["REMOTE_USER"] = user
         for header, variable in (("Git-Protocol", "GIT_PROTOCOL"), ("Content-Encoding", "HTTP_CONTENT_ENCODING")):
             if self.headers.get(header):
                 env[variable] = self.headers[header]
@@ -127,8 +162,13 @@ class GitHandler(BaseHTTPRequestHandler):
         sys.stdout.flush()
 
 
-def serve(root: Path, port: int) -> None:
-    handler = type("Handler", (GitHandler,), {"root": Path(root).resolve()})
+def read_users(path: Path) -> dict:
+    """{name: password} from a file of `name:password` lines."""
+    return dict(line.split(":", 1) for line in Path(path).read_text().splitlines() if ":" in line)
+
+
+def serve(root: Path, port: int, users: dict | None = None) -> None:
+    handler = type("Handler", (GitHandler,), {"root": Path(root).resolve(), "users": dict(users or {})})
     server = ThreadingHTTPServer((LOOPBACK, port), handler)
     print(f"git server at http://{LOOPBACK}:{server.server_address[1]} for {root}", flush=True)
     server.serve_forever()
@@ -136,10 +176,11 @@ def serve(root: Path, port: int) -> None:
 
 def main() -> None:
     root, port = sys.argv[1], int(sys.argv[2])
+    users = read_users(Path(sys.argv[4])) if sys.argv[3:4] == ["--users"] else None
     Path(root).mkdir(parents=True, exist_ok=True)
     if shutil.which("git") is None:
         raise SystemExit("git is not installed")
-    serve(Path(root), port)
+    serve(Path(root), port, users)
 
 
 if __name__ == "__main__":

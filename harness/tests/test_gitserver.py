@@ -12,17 +12,36 @@ from harness import REPO
 from harness.gitserver import publish
 
 
-@pytest.fixture
-def server(tmp_path):
+def _serve(root, *options):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, str(REPO / "harness" / "gitserver.py"), str(root), str(port),
+                                *options], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith(f"git server at http://127.0.0.1:{port}")
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def server(tmp_path):
     root = tmp_path / "repos"
-    process = subprocess.Popen([sys.executable, str(REPO / "harness" / "gitserver.py"), str(root), str(port)],
-                               stdout=subprocess.PIPE, text=True)
+    process, url = _serve(root)
     try:
-        assert process.stdout.readline().startswith(f"git server at http://127.0.0.1:{port}")
-        yield root, f"http://127.0.0.1:{port}"
+        yield root, url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_server(tmp_path):
+    """The server with one user, `operator`, who may push."""
+    root = tmp_path / "private"
+    users = tmp_path / "users"
+    users.write_text("operator:correct-horse\n")
+    process, url = _serve(root, "--users", str(users))
+    try:
+        yield root, url
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -76,3 +95,28 @@ def test_a_folder_is_published_as_its_files_relative_to_it(tmp_path):
     (tmp_path / "src" / "deploy" / "a.yaml").write_text("kind: A\n")
     (tmp_path / "src" / "README").write_text("r\n")
     assert tree_of(tmp_path / "src") == {"README": "r\n", "deploy/a.yaml": "kind: A\n"}
+
+
+def test_a_private_repository_takes_the_platforms_commit_from_its_user_and_nothing_without_it(private_server):
+    from ansible_collections.aphex.platform.plugins.module_utils.platform.gitops import (
+        RepositoryError, converge_repository)
+
+    root, url = private_server
+    publish(root, "ops/platform", {"README.md": "ours\n"})
+    repository = f"{url}/ops/platform.git"
+    children = {"tekton": {"project": "platform", "destination": {"server": "https://kubernetes.default.svc"},
+                           "additionalAnnotations": {"argocd.argoproj.io/sync-wave": "1"}}}
+    # anonymous: not even a listing
+    listed = subprocess.run(["git", "ls-remote", repository], capture_output=True, text=True, check=False,
+                            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_TERMINAL_PROMPT": "0"})
+    assert listed.returncode != 0
+    with pytest.raises(RepositoryError) as refused:
+        converge_repository(repository, "main", "platform", children, "operator", "wrong-password")
+    assert "wrong-password" not in str(refused.value) and "ops/platform.git" in str(refused.value)
+    result = converge_repository(repository, "main", "platform", children, "operator", "correct-horse")
+    assert result["changed"] and result["added"] == ["platform/tekton/application.yaml"]
+    bare = str(root / "ops" / "platform.git")
+    assert git("--git-dir", bare, "rev-parse", "main") == result["commit"]
+    assert git("--git-dir", bare, "show", "main:README.md") == "ours"
+    assert converge_repository(repository, "main", "platform", children, "operator", "correct-horse")["changed"] \
+        is False
