@@ -13,8 +13,10 @@ and returns the commit's SHA: what a tenant's `git push` would have made. Stdlib
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import os
+import socket
 import shutil
 import subprocess
 import sys
@@ -172,6 +174,30 @@ def serve(root: Path, port: int, users: dict | None = None) -> None:
     server = ThreadingHTTPServer((LOOPBACK, port), handler)
     print(f"git server at http://{LOOPBACK}:{server.server_address[1]} for {root}", flush=True)
     server.serve_forever()
+
+
+@contextlib.contextmanager
+def running(root: Path, users: dict | None = None):
+    """This server in a process of its own on a free loopback port, serving ROOT (private to `users` when given):
+    yields its URL; stopped at the end."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as scratch:
+        options = []
+        if users:
+            users_file = Path(scratch) / "users"
+            users_file.write_text("".join(f"{name}:{password}\n" for name, password in users.items()))
+            options = ["--users", str(users_file)]
+        process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(root), str(port), *options],
+                                   stdout=subprocess.PIPE, text=True)
+        try:
+            if not process.stdout.readline().startswith(f"git server at http://{LOOPBACK}:{port}"):
+                raise RuntimeError(f"the git server did not start on port {port}")
+            yield f"http://{LOOPBACK}:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def main() -> None:

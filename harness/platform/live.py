@@ -42,17 +42,20 @@ def only_apps(deployment_type: str, kept: set) -> dict:
 
 
 @contextlib.contextmanager
-def bootstrapped_platform(work: Path, deployment_type: str, argocd_settings: dict, first_run=bootstrap, **variables):
+def bootstrapped_platform(work: Path, deployment_type: str, argocd_settings: dict, first_run=bootstrap,
+                          before_first_run=None, **variables):
     """A control plane of its own with the platform stack, bootstrapped once by first_run(inventory) (this tree's
-    bootstrap.yml unless told): {plane, info, inventory, first (the run), api}. Everything it started stops at the
-    end."""
+    bootstrap.yml unless told) after before_first_run(api) (what the operator does first, if anything): {plane,
+    info, inventory, first (the run), api}. Everything it started stops at the end."""
     plane = ControlPlane(work / "controlplane", binaries())
     plane.up()
     try:
         info = PlatformStack(plane).up()
         inventory = platform_inventory(work / "inventory", plane, info, deployment_type, argocd_settings, **variables)
-        yield {"plane": plane, "inventory": inventory, "first": first_run(inventory), "info": info,
-               "api": config.new_client_from_config(config_file=str(plane.admin_kubeconfig))}
+        api = config.new_client_from_config(config_file=str(plane.admin_kubeconfig))
+        if before_first_run is not None:
+            before_first_run(api)
+        yield {"plane": plane, "inventory": inventory, "first": first_run(inventory), "info": info, "api": api}
     finally:
         plane.down()
 

@@ -1,50 +1,27 @@
 """The loopback Git server serves what publish() committed to a real `git clone`, commit after commit, and refuses a
-push over HTTP."""
+push over HTTP - unless it serves private repositories, to its users only, who may push."""
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
 
 import pytest
 
-from harness import REPO
-from harness.gitserver import publish
-
-
-def _serve(root, *options):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, str(REPO / "harness" / "gitserver.py"), str(root), str(port),
-                                *options], stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().startswith(f"git server at http://127.0.0.1:{port}")
-    return process, f"http://127.0.0.1:{port}"
+from harness.gitserver import publish, running
 
 
 @pytest.fixture
 def server(tmp_path):
     root = tmp_path / "repos"
-    process, url = _serve(root)
-    try:
+    with running(root) as url:
         yield root, url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
 def private_server(tmp_path):
     """The server with one user, `operator`, who may push."""
     root = tmp_path / "private"
-    users = tmp_path / "users"
-    users.write_text("operator:correct-horse\n")
-    process, url = _serve(root, "--users", str(users))
-    try:
+    with running(root, {"operator": "correct-horse"}) as url:
         yield root, url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def git(*args, cwd=None) -> str:

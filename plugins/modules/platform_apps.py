@@ -63,6 +63,36 @@ options:
     description: ArgoCD's namespace.
     type: str
     default: argocd
+  repository:
+    description:
+      - The operator's Git repository that platform-root syncs from - the recommended production setup
+        (docs/operations.md, "Day-2 changes through Git"). The children are written into O(repository.path) on
+        O(repository.branch), one folder per app holding its Application (values and sync wave included), as one
+        commit made only when a file differs, pushed before anything is written to the cluster and never over a
+        push made meanwhile; platform-root then deploys that folder. What else the branch holds is kept.
+      - Without it (the default) the children travel as the argocd-apps chart's values, as before.
+    type: dict
+    suboptions:
+      url:
+        description: The repository's HTTP(S) URL, as ArgoCD fetches it.
+        type: str
+        required: true
+      branch:
+        description: The branch bootstrap commits to and platform-root follows.
+        type: str
+        default: main
+      path:
+        description: The folder of the branch that holds the children (written whole by bootstrap).
+        type: str
+        default: platform
+      credentials_secret:
+        description:
+          - A Secret in O(namespace) with the keys C(username) and C(password) - the ArgoCD repository Secret of
+            O(repository.url) (label C(argocd.argoproj.io/secret-type=repository)), so bootstrap pushes with the
+            credentials ArgoCD fetches with. Its values are never returned or logged.
+          - Empty for a repository that needs no credentials.
+        type: str
+        default: platform-repository
 extends_documentation_fragment:
   - aphex.platform.cluster
 attributes:
@@ -71,7 +101,8 @@ attributes:
     description: Server-side dry run.
   diff_mode:
     support: full
-    description: The root Application's desired fields before and after.
+    description: The root Application's desired fields before and after; with O(repository), the files of the
+      repository's folder that change.
 """
 
 EXAMPLES = r"""
@@ -92,6 +123,17 @@ EXAMPLES = r"""
     apps_chart: {repo: https://argoproj.github.io/argo-helm, chart: argocd-apps, version: 2.0.2}
     raw_chart: {repo: https://bedag.github.io/helm-charts/, chart: raw, version: 2.0.2}
     chart_mirror: https://charts.mirror.internal/aphex
+
+- name: Deploy the platform apps from the operator's Git repository
+  aphex.platform.platform_apps:
+    kubeconfig: "{{ aphex_kubeconfig }}"
+    deployment_type: k3s
+    catalog: "{{ platform_apps_catalog }}"
+    apps_chart: {repo: https://argoproj.github.io/argo-helm, chart: argocd-apps, version: 2.0.2}
+    raw_chart: {repo: https://bedag.github.io/helm-charts/, chart: raw, version: 2.0.2}
+    repository:
+      url: https://git.example.com/ops/platform.git
+      path: clusters/lab-a
 """
 
 RETURN = r"""
@@ -112,6 +154,12 @@ objects:
   returned: success
   type: list
   elements: dict
+repository:
+  description: With O(repository), the branch's commit after the run and the files of the folder the run added,
+    modified and removed (in check mode, those it would).
+  returned: when O(repository) is set
+  type: dict
+  sample: {commit: 3f2c9d0e, added: [], modified: [platform/tekton-pipelines/application.yaml], removed: []}
 requests:
   description: API requests sent, by verb.
   returned: success
@@ -125,6 +173,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.platform.catalog im
     platform_waves,
     waves_summary,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.platform.gitops import converge_repository
+from ansible_collections.aphex.platform.plugins.module_utils.platform.secrets import secret_values
 from ansible_collections.aphex.platform.plugins.module_utils.runner import run_module
 
 ARGUMENTS = {
@@ -137,7 +187,24 @@ ARGUMENTS = {
     "raw_chart": {"type": "dict", "required": True},
     "chart_mirror": {"type": "str", "default": ""},
     "namespace": {"type": "str", "default": "argocd"},
+    "repository": {"type": "dict", "options": {
+        "url": {"type": "str", "required": True},
+        "branch": {"type": "str", "default": "main"},
+        "path": {"type": "str", "default": "platform"},
+        # the name of the Secret holding them, not a secret
+        "credentials_secret": {"type": "str", "default": "platform-repository", "no_log": False},
+    }},
 }
+
+
+def push_children(run, children: dict) -> dict:
+    """The children committed to the operator's repository (before anything is written to the cluster)."""
+    repository, credentials = run.params["repository"], {}
+    if repository["credentials_secret"]:
+        credentials = secret_values(run.api, repository["credentials_secret"], run.params["namespace"],
+                                    ("username", "password"), "the platform repository's credentials")
+    return converge_repository(repository["url"], repository["branch"], repository["path"], children,
+                               credentials.get("username", ""), credentials.get("password", ""), run.check_mode)
 
 
 def converge_root(run):
@@ -145,15 +212,29 @@ def converge_root(run):
     children = platform_applications(params["catalog"], params["deployment_type"], params["overrides"],
                                      params["extra"], params["manifest_sets"], params["raw_chart"],
                                      params["chart_mirror"])
-    root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"])
+    pushed = push_children(run, children) if params["repository"] else None
+    root = platform_root_application(children, params["apps_chart"], params["namespace"], params["chart_mirror"],
+                                     params["repository"])
     converged = converge(run.api, [root], "platform-root", params["namespace"], False, run.check_mode)
     waves = platform_waves(children)
-    result = {"changed": converged.changed, "waves": waves, "summary": waves_summary(waves),
-              "objects": [r for r in converged.reports() if r["action"] != "unchanged"],
+    result = {"changed": converged.changed or bool(pushed and pushed["changed"]), "waves": waves,
+              "summary": waves_summary(waves), "objects": [r for r in converged.reports() if r["action"] != "unchanged"],
               "requests": dict(run.api.requests)}
+    if pushed is not None:
+        result["repository"] = {key: pushed[key] for key in ("commit", "added", "modified", "removed")}
     if run.diff:
-        result["diff"] = converged.diffs()
+        result["diff"] = converged.diffs() + ([repository_diff(params["repository"], pushed)]
+                                              if pushed and pushed["changed"] else [])
     return result
+
+
+def repository_diff(repository: dict, pushed: dict) -> dict:
+    """The files of the repository's folder that change, as a diff Ansible prints."""
+    header = f"{repository['url']} {repository['branch']}:{repository['path']}"
+    before = sorted(pushed["modified"] + pushed["removed"])
+    after = sorted(pushed["modified"] + pushed["added"])
+    return {"before_header": header, "after_header": header, "before": "".join(f"{name}\n" for name in before),
+            "after": "".join(f"{name}\n" for name in after)}
 
 
 def main():

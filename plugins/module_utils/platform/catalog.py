@@ -224,9 +224,17 @@ def platform_applications(catalog: list, deployment_type: str, overrides: dict |
 
 
 def platform_root_application(applications: dict, apps_chart: dict, namespace: str = "argocd",
-                              chart_mirror: str | None = None) -> dict:
+                              chart_mirror: str | None = None, repository: dict | None = None) -> dict:
     """The root Application platform-root: the argocd-apps chart with the children as values, so the platform
-    needs no Git repository of its own."""
+    needs no Git repository of its own - or, with `repository` ({url, branch, path}), the folder of the operator's
+    repository that bootstrap wrote the same children into (gitops.py), one Application file per child."""
+    if repository:
+        source = {"repoURL": repository["url"], "targetRevision": repository["branch"],
+                  "path": repository["path"].strip("/") or ".", "directory": {"recurse": True}}
+    else:
+        source = {"repoURL": chart_repo(apps_chart["repo"], chart_mirror), "chart": apps_chart["chart"],
+                  "targetRevision": str(apps_chart["version"]),
+                  "helm": {"valuesObject": {"applications": applications}}}
     return {
         "apiVersion": ARGOCD_V1ALPHA1,
         "kind": "Application",
@@ -234,9 +242,7 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
                      "labels": {"app.kubernetes.io/name": "platform-root"}},
         "spec": {
             "project": PLATFORM_PROJECT,
-            "source": {"repoURL": chart_repo(apps_chart["repo"], chart_mirror), "chart": apps_chart["chart"],
-                       "targetRevision": str(apps_chart["version"]),
-                       "helm": {"valuesObject": {"applications": applications}}},
+            "source": source,
             "destination": {"server": IN_CLUSTER, "namespace": namespace},
             # Server-side apply: ArgoCD adds finalizers of its own to a child whose chart has post-delete hooks
             # (gpu-operator's); a client-side apply replaces the whole list, so self-heal stripped them and the

@@ -90,6 +90,24 @@ def _encode(values: dict) -> dict:
     return {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
 
 
+class SecretMissingError(AphexError):
+    """A Secret the run reads (credentials the operator provides) does not exist or lacks a key."""
+
+
+def secret_values(api, name: str, namespace: str, keys: tuple, purpose: str) -> dict:
+    """The named keys of one Secret, decoded (one GET); a missing Secret or key is an error naming both and what
+    they are for - never a value."""
+    current = api.get("v1", "Secret", name, namespace)
+    if current is None:
+        raise SecretMissingError(f"{purpose}: the Secret {namespace}/{name} does not exist; create it with the keys "
+                                 f"{', '.join(keys)} (docs/operations.md)")
+    values = _decode(current.get("data"))
+    missing = [key for key in keys if not values.get(key)]
+    if missing:
+        raise SecretMissingError(f"{purpose}: the Secret {namespace}/{name} has no {', '.join(missing)}")
+    return {key: values[key] for key in keys}
+
+
 def _read(api, namespaces: list):
     """The namespaces that exist, and the decoded data of every Secret in them (one LIST per namespace)."""
     live_namespaces = api.namespace_names()

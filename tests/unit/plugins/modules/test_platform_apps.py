@@ -39,3 +39,16 @@ def test_a_renderable_catalog_then_needs_the_cluster(tmp_path):
     result = run_main(main, {"kubeconfig": str(tmp_path / "absent"), "deployment_type": "k3s", "catalog": catalog,
                              **CHARTS})
     assert result["msg"].startswith("cannot connect to the cluster: no kubeconfig absent")
+
+
+def test_with_a_repository_a_catalog_error_is_still_named_before_the_repository_or_the_cluster(tmp_path):
+    result = run_main(main, {"kubeconfig": str(tmp_path / "absent"), "deployment_type": "kind",
+                             "catalog": catalog_entries(), "overrides": {"grafana": {"wave": 1}},
+                             "repository": {"url": f"file://{tmp_path}/absent.git"}, **CHARTS})
+    assert result["failed"] is True and "grafana" in result["msg"]
+    assert "absent.git" not in result["msg"] and not (tmp_path / "absent.git").exists()
+
+
+def test_a_repository_needs_its_url():
+    result = run_main(main, {"deployment_type": "kind", "catalog": [], "repository": {"path": "platform"}, **CHARTS})
+    assert "missing required arguments: url found in repository" in result["msg"]

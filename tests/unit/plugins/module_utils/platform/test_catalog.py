@@ -145,3 +145,20 @@ def test_platform_apps_use_the_platform_project_not_the_locked_default():
     children = render("kind")
     assert {child["project"] for child in children.values()} == {"platform"}
     assert platform_root_application(children, RAW)["spec"]["project"] == "platform"
+
+
+def test_with_the_operators_repository_platform_root_deploys_its_folder_and_without_it_the_chart():
+    children = render("kind")
+    chart = {"repo": "https://argoproj.github.io/argo-helm", "chart": "argocd-apps", "version": "2.0.2"}
+    without = platform_root_application(children, chart)
+    assert without["spec"]["source"] == {"repoURL": "https://argoproj.github.io/argo-helm", "chart": "argocd-apps",
+                                         "targetRevision": "2.0.2",
+                                         "helm": {"valuesObject": {"applications": children}}}
+    repository = {"url": "https://git.example.com/ops/platform.git", "branch": "lab", "path": "/clusters/a/"}
+    with_repository = platform_root_application(children, chart, repository=repository)
+    assert with_repository["spec"]["source"] == {"repoURL": "https://git.example.com/ops/platform.git",
+                                                 "targetRevision": "lab", "path": "clusters/a",
+                                                 "directory": {"recurse": True}}
+    # the rest of platform-root is the same either way
+    assert {**with_repository["spec"], "source": None} == {**without["spec"], "source": None}
+    assert with_repository["metadata"] == without["metadata"]
