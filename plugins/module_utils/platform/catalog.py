@@ -14,6 +14,7 @@ from ansible_collections.aphex.platform.plugins.module_utils.data import MergeEr
 from ansible_collections.aphex.platform.plugins.module_utils.errors import AphexError
 from ansible_collections.aphex.platform.plugins.module_utils.naming import ARGOCD_V1ALPHA1, DNS_LABEL, LABEL_WAVE
 from ansible_collections.aphex.platform.plugins.module_utils.platform.argocd import SYNC_WAVE
+from ansible_collections.aphex.platform.plugins.module_utils.platform.gitops import repository_folder
 
 PART_OF = "aphex-platform"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -230,7 +231,7 @@ def platform_root_application(applications: dict, apps_chart: dict, namespace: s
     repository that bootstrap wrote the same children into (gitops.py), one Application file per child."""
     if repository:
         source = {"repoURL": repository["url"], "targetRevision": repository["branch"],
-                  "path": repository["path"].strip("/") or ".", "directory": {"recurse": True}}
+                  "path": repository_folder(repository["path"]), "directory": {"recurse": True}}
     else:
         source = {"repoURL": chart_repo(apps_chart["repo"], chart_mirror), "chart": apps_chart["chart"],
                   "targetRevision": str(apps_chart["version"]),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Aphex platform engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The platform from the operator's Git repository (issue 25 item 1, not yet wired into bootstrap): the rendered
+"""The platform from the operator's Git repository (the platform_apps module's `repository`): the rendered
 app-of-apps as files - one folder per app holding its Application, its values and its sync wave - and the one
 commit that puts them on the repository's branch when they differ from what it holds.
 
@@ -46,11 +46,16 @@ def application_manifest(name: str, values: dict) -> dict:
     return {"apiVersion": ARGOCD_V1ALPHA1, "kind": "Application", "metadata": metadata, "spec": spec}
 
 
+def repository_folder(path: str) -> str:
+    """The folder as git and ArgoCD name it: no leading or trailing slash, "." for the branch's root."""
+    return path.strip("/") or "."
+
+
 def repository_files(applications: dict, path: str) -> dict:
     """{file path in the repository: text}: <path>/<app>/application.yaml for each child. JSON is YAML, and its
     keys sorted make the same children the same bytes, so an unchanged platform is an unchanged tree."""
-    folder = path.strip("/")
-    prefix = f"{folder}/" if folder else ""
+    folder = repository_folder(path)
+    prefix = "" if folder == "." else f"{folder}/"
     return {f"{prefix}{name}/{APPLICATION_FILE}":
             json.dumps(application_manifest(name, values), indent=2, sort_keys=True) + "\n"
             for name, values in sorted(applications.items())}
@@ -126,8 +131,7 @@ class Repository:
         """{file path: blob id} of the commit's files under path ({} without a commit)."""
         if not commit:
             return {}
-        listed = self._git("ls-tree", "-r", "-z", "--full-tree", commit, "--",
-                           path.strip("/") or ".").stdout
+        listed = self._git("ls-tree", "-r", "-z", "--full-tree", commit, "--", repository_folder(path)).stdout
         files = {}
         for entry in filter(None, listed.split("\0")):
             info, name = entry.split("\t", 1)
